@@ -1,0 +1,216 @@
+"""Execute the chapters and render the book.
+
+The pipeline is the one QuantEcon and papermill recommend for text
+notebooks: each MyST chapter is converted to ``.ipynb`` by jupytext, run by
+papermill with its parameters injected, and the executed notebooks are
+rendered by Jupyter Book 1.x with execution switched off. Layout of the
+build folder (``book/_build`` by default)::
+
+    executed/chapters/NN_topic.ipynb   executed notebooks
+    results/NN_topic/*.csv             each chapter's tidy results
+    src/                               staged sources Jupyter Book renders
+    html/                              the rendered book
+    timings.csv                        seconds per chapter
+
+A rerun with other parameters goes to ``runs/<chapter>/<name>=<value>/``
+instead, so the default book is never overwritten.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import pandas as pd
+
+from osteometals.chapters import BOOK_DIR, Chapter, find_chapter, list_chapters
+
+BUILD_DIR = BOOK_DIR / "_build"
+RUNS_DIR = BOOK_DIR.parent / "runs"
+
+#: Files and folders of ``book/`` that the rendered book needs besides chapters.
+STATIC = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "primer.md", "_static")
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised an error while executing."""
+
+
+def execute_chapter(
+    chapter: Chapter,
+    notebook_out: Path,
+    results_dir: Path,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    timeout: int = 1800,
+) -> Path:
+    """Run one chapter with papermill and write the executed notebook.
+
+    Parameters
+    ----------
+    chapter : Chapter
+        The chapter to run.
+    notebook_out : Path
+        Where the executed ``.ipynb`` is written.
+    results_dir : Path
+        Folder for the chapter's tidy CSVs, injected as ``output_dir``.
+    parameters : dict, optional
+        Overrides of the chapter's parameters; validated first.
+    extra : dict, optional
+        Values injected only if the chapter declares them (e.g. ``results_root``).
+    timeout : int
+        Seconds a single cell may run.
+
+    Returns
+    -------
+    Path
+        ``notebook_out``.
+
+    Raises
+    ------
+    ChapterFailed
+        If a cell raises; the message names the chapter and the executed notebook.
+    """
+    import papermill
+
+    values = chapter.validate(parameters or {})
+    declared = {p.name for p in chapter.parameters}
+    for name, value in (extra or {}).items():
+        if name in declared and name not in values:
+            values[name] = value
+    values["output_dir"] = str(Path(results_dir).resolve())
+    notebook_out = Path(notebook_out).resolve()
+    notebook_out.parent.mkdir(parents=True, exist_ok=True)
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    source = notebook_out.with_suffix(".input.ipynb")
+    jupytext.write(jupytext.read(chapter.path, fmt="md:myst"), source)
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(notebook_out),
+            parameters=values,
+            cwd=str(chapter.path.parent),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=timeout,
+            language="python",
+        )
+    except papermill.PapermillExecutionError as err:
+        raise ChapterFailed(
+            f"chapter {chapter.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
+            f"see the executed notebook {notebook_out}"
+        ) from None
+    finally:
+        source.unlink(missing_ok=True)
+    return notebook_out
+
+
+def execute_book(
+    chapters: Iterable[Chapter] | None = None,
+    build_dir: Path = BUILD_DIR,
+    echo=print,
+) -> pd.DataFrame:
+    """Run every chapter with its defaults, in order; return seconds per chapter."""
+    chapters = list(chapters) if chapters is not None else list_chapters()
+    results_root = build_dir / "results"
+    rows = []
+    for i, chapter in enumerate(chapters, start=1):
+        echo(f"[{i}/{len(chapters)}] {chapter.name} ...")
+        start = time.perf_counter()
+        execute_chapter(
+            chapter,
+            build_dir / "executed" / "chapters" / f"{chapter.name}.ipynb",
+            results_root / chapter.name,
+            extra={"results_root": str(results_root.resolve())},
+        )
+        seconds = time.perf_counter() - start
+        echo(f"[{i}/{len(chapters)}] {chapter.name} done in {seconds:.1f} s")
+        rows.append({"chapter": chapter.name, "seconds": round(seconds, 1)})
+    timings = pd.DataFrame(rows)
+    timings.to_csv(build_dir / "timings.csv", index=False)
+    return timings
+
+
+def stage_sources(build_dir: Path = BUILD_DIR, book_dir: Path = BOOK_DIR) -> Path:
+    """Copy the book's static pages and the executed chapters into ``build_dir/src``."""
+    src = build_dir / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    (src / "chapters").mkdir(parents=True)
+    for name in STATIC:
+        path = book_dir / name
+        if path.is_dir():
+            shutil.copytree(path, src / name)
+        elif path.exists():
+            shutil.copy2(path, src / name)
+    executed = build_dir / "executed" / "chapters"
+    notebooks = sorted(executed.glob("*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"no executed chapters in {executed}: run the chapters first")
+    for nb in notebooks:
+        shutil.copy2(nb, src / "chapters" / nb.name)
+    return src
+
+
+def render(build_dir: Path = BUILD_DIR, builder: str = "html", book_dir: Path = BOOK_DIR) -> Path:
+    """Render the staged sources with Jupyter Book; return the output folder.
+
+    Warnings are errors (``-W``), as in QuantEcon's CI, so a broken reference
+    or a missing glue key fails the build instead of shipping.
+    """
+    src = stage_sources(build_dir, book_dir)
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"), "build", str(src),
+        "--path-output", str(build_dir.parent), "--builder", builder, "-W", "-n", "--keep-going",
+    ]
+    subprocess.run(cmd, check=True)
+    folder = {"html": "html", "singlehtml": "singlehtml", "pdfhtml": "pdf"}.get(builder, builder)
+    return build_dir / folder
+
+
+def build_book(build_dir: Path = BUILD_DIR, echo=print) -> Path:
+    """Execute every chapter with defaults and render the HTML book."""
+    execute_book(build_dir=build_dir, echo=echo)
+    return render(build_dir)
+
+
+def run_key(parameters: dict[str, Any]) -> str:
+    """Folder name for a rerun, e.g. ``seed=1,spine_reference=hologic``."""
+    if not parameters:
+        return "defaults"
+    return ",".join(f"{k}={parameters[k]}" for k in sorted(parameters)).replace("/", "_")
+
+
+def rerun_chapter(name: str, parameters: dict[str, Any], runs_dir: Path = RUNS_DIR) -> Path:
+    """Rerun one chapter with other parameters into its own folder.
+
+    Names and values are validated before anything runs. The executed
+    notebook, its HTML and the results go to
+    ``runs/<chapter>/<name>=<value>,.../``.
+
+    Returns
+    -------
+    Path
+        The folder of the rerun.
+    """
+    chapter = find_chapter(name)
+    values = chapter.validate(parameters)
+    folder = runs_dir / chapter.name / run_key(values)
+    notebook = execute_chapter(
+        chapter,
+        folder / f"{chapter.name}.ipynb",
+        folder / "results",
+        parameters=values,
+        extra={"results_root": str((BUILD_DIR / "results").resolve())},
+    )
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", str(notebook), "--log-level", "ERROR"],
+        check=True,
+    )
+    return folder

@@ -1,0 +1,254 @@
+"""Find the book's chapters and read, document and validate their parameters.
+
+Every chapter is a MyST Markdown notebook (``book/chapters/NN_topic.md``) with
+exactly one code cell tagged ``parameters``, written one parameter a line::
+
+    spine_reference: Literal["hologic", "nhanes"] = "hologic"  # spine T-score reference
+    seed: int = 2025  # random seed
+
+The annotation gives the type (``int``, ``float``, ``bool``, ``str`` or
+``Literal[...]`` for a fixed set of choices), the value the default (it
+reproduces the paper) and the trailing comment the help text. This module
+reads that cell without running it (``ast`` and ``tokenize``), so the
+command line can list parameters and refuse a bad name or value before any
+work starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jupytext
+
+#: Folder of the book's sources, relative to the repository root.
+BOOK_DIR = Path(__file__).resolve().parents[2] / "book"
+CHAPTER_DIR = BOOK_DIR / "chapters"
+
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+class ParameterError(ValueError):
+    """A parameter name or value that a chapter does not accept."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of a chapter's ``parameters`` cell.
+
+    Attributes
+    ----------
+    name : str
+        Variable name in the chapter.
+    type : str
+        ``"int"``, ``"float"``, ``"bool"``, ``"str"`` or ``"Literal"``.
+    default : Any
+        Default value (reproduces the paper).
+    help : str
+        Trailing comment of the line.
+    choices : tuple or None
+        Allowed values for ``Literal`` parameters.
+    """
+
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+    choices: tuple | None = None
+
+    def parse(self, value: Any) -> Any:
+        """Convert ``value`` (often a command-line string) to this parameter's type.
+
+        Raises
+        ------
+        ParameterError
+            If the value cannot be converted or is not one of the choices.
+        """
+        try:
+            converted = self._convert(value)
+        except (TypeError, ValueError) as err:
+            raise ParameterError(
+                f"parameter {self.name!r} expects {self.describe_type()}, got {value!r}"
+            ) from err
+        if self.choices is not None and converted not in self.choices:
+            allowed = ", ".join(repr(c) for c in self.choices)
+            raise ParameterError(
+                f"parameter {self.name!r} got {value!r}; choose one of {allowed}"
+            )
+        return converted
+
+    def _convert(self, value: Any) -> Any:
+        if self.type == "Literal":
+            if isinstance(value, str):
+                for choice in self.choices or ():
+                    if str(choice) == value:
+                        return choice
+            return value
+        if self.type == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(value)
+        if self.type == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            return int(value)
+        if self.type == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        return str(value)
+
+    def describe_type(self) -> str:
+        """Human-readable type, e.g. ``one of 'a', 'b'`` or ``int``."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        return self.type
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter of the book: its source file and its parameters."""
+
+    name: str
+    path: Path
+    parameters: tuple[Parameter, ...]
+
+    @property
+    def title(self) -> str:
+        """The chapter's first level-1 heading."""
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+        return self.name
+
+    def parameter(self, name: str) -> Parameter:
+        """Return the parameter called ``name``.
+
+        Raises
+        ------
+        ParameterError
+            If the chapter has no such parameter (the message lists those it has).
+        """
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise ParameterError(
+            f"chapter {self.name!r} has no parameter {name!r}; its parameters are: {known}"
+        )
+
+    def validate(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Check names and convert values of ``overrides``; return the converted dict."""
+        return {name: self.parameter(name).parse(value) for name, value in overrides.items()}
+
+    def defaults(self) -> dict[str, Any]:
+        """Default value of every parameter."""
+        return {p.name: p.default for p in self.parameters}
+
+
+def _annotation(node: ast.expr) -> tuple[str, tuple | None]:
+    """Map an annotation node to (type name, choices)."""
+    if isinstance(node, ast.Name) and node.id in {"int", "float", "bool", "str"}:
+        return node.id, None
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name | ast.Attribute)
+        and (getattr(node.value, "id", None) or getattr(node.value, "attr", None)) == "Literal"
+    ):
+        inner = node.slice
+        elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        return "Literal", tuple(ast.literal_eval(e) for e in elements)
+    raise ParameterError(
+        f"unsupported parameter annotation {ast.unparse(node)!r}: "
+        "use int, float, bool, str or Literal[...]"
+    )
+
+
+def parse_parameters(source: str) -> tuple[Parameter, ...]:
+    """Read parameters from the source of a ``parameters`` cell.
+
+    Parameters
+    ----------
+    source : str
+        Python source: one annotated assignment a line with a trailing comment.
+
+    Returns
+    -------
+    tuple of Parameter
+
+    Raises
+    ------
+    ParameterError
+        If a line is not an annotated assignment with a literal default.
+    """
+    comments: dict[int, str] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    params = []
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            raise ParameterError(
+                f"line {node.lineno} of the parameters cell is not 'name: type = value'"
+            )
+        if node.value is None:
+            raise ParameterError(f"parameter {node.target.id!r} has no default")
+        kind, choices = _annotation(node.annotation)
+        default = ast.literal_eval(node.value)
+        param = Parameter(node.target.id, kind, default, comments.get(node.lineno, ""), choices)
+        param.parse(default)  # the default itself must be valid
+        params.append(param)
+    return tuple(params)
+
+
+def parameters_cell(path: Path) -> str:
+    """Return the source of the single cell tagged ``parameters`` in a notebook file."""
+    notebook = jupytext.read(path, fmt="md:myst")
+    cells = [
+        c for c in notebook.cells
+        if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if len(cells) != 1:
+        raise ParameterError(f"{path} must have exactly one cell tagged 'parameters', has {len(cells)}")
+    return cells[0].source
+
+
+def load_chapter(path: Path) -> Chapter:
+    """Read one chapter file."""
+    path = Path(path)
+    return Chapter(path.stem, path, parse_parameters(parameters_cell(path)))
+
+
+def list_chapters(folder: Path = CHAPTER_DIR) -> list[Chapter]:
+    """All chapters of the book, in reading order (file name order)."""
+    return [load_chapter(p) for p in sorted(Path(folder).glob("[0-9][0-9]_*.md"))]
+
+
+def find_chapter(name: str, folder: Path = CHAPTER_DIR) -> Chapter:
+    """Find a chapter by file stem (``03_quartile_odds``) or its number (``3``, ``03``).
+
+    Raises
+    ------
+    ParameterError
+        If no chapter, or more than one, matches (the message lists them all).
+    """
+    chapters = list_chapters(folder)
+    key = name.removesuffix(".md")
+    matches = [
+        c for c in chapters
+        if c.name == key or (key.isdigit() and c.name.split("_", 1)[0] == f"{int(key):02d}")
+    ]
+    if len(matches) != 1:
+        known = ", ".join(c.name for c in chapters)
+        raise ParameterError(f"no chapter called {name!r}; the chapters are: {known}")
+    return matches[0]
