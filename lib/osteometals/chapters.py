@@ -219,7 +219,9 @@ def parameters_cell(path: Path) -> str:
         if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
     ]
     if len(cells) != 1:
-        raise ParameterError(f"{path} must have exactly one cell tagged 'parameters', has {len(cells)}")
+        raise ParameterError(
+            f"{path} must have exactly one cell tagged 'parameters', has {len(cells)}"
+        )
     return cells[0].source
 
 

@@ -1,0 +1,249 @@
+"""The ``osteometals`` command.
+
+Each sub-command is a function decorated with ``@app.command()``; expected
+failures raise :class:`osteometals.data.DataError` (or call :func:`fail`)
+and end with a one-paragraph message and exit code 1, never a traceback.
+
+Usage::
+
+    osteometals data                 # cycles H and P (the paper's)
+    osteometals data --cycles H      # one cycle
+    osteometals data --all           # every registered cycle (G, H, I, J, P)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, NoReturn
+
+import typer
+
+from osteometals import data as nhdata
+from osteometals import registry
+
+app = typer.Typer(
+    name="osteometals",
+    help="Reproduce Peng et al. (2025), heavy metals and osteoporosis, from raw NHANES files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Reproduce Peng et al. (2025), heavy metals and osteoporosis, from raw NHANES files."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error message to stderr and exit.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    code : int, optional
+        Exit code.
+    """
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def parse_cycles(text: str) -> list[str]:
+    """Parse a comma-separated list of cycle codes such as ``"H,P"``.
+
+    Parameters
+    ----------
+    text : str
+        Cycle codes separated by commas; case and spaces do not matter.
+
+    Returns
+    -------
+    list of str
+        Upper-case codes in the order given, without duplicates.
+
+    Raises
+    ------
+    typer.BadParameter
+        If a code is not a key of :data:`osteometals.registry.CYCLES`.
+    """
+    codes: list[str] = []
+    for part in text.split(","):
+        code = part.strip().upper()
+        if not code:
+            continue
+        if code not in registry.CYCLES:
+            known = ", ".join(registry.CYCLES)
+            raise typer.BadParameter(f"unknown cycle {part.strip()!r}; known cycles: {known}")
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise typer.BadParameter("no cycle given")
+    return codes
+
+
+def format_rows(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
+    """Format rows as a plain-text table with aligned columns.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        One mapping per row.
+    columns : sequence of str
+        Keys to show, in order; also the header.
+
+    Returns
+    -------
+    str
+        Header and rows; booleans shown as ``yes`` / ``no``.
+    """
+
+    def cell(value: object) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    cells = [[cell(row[c]) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@app.command("data")
+def data_command(
+    cycles: Annotated[
+        str,
+        typer.Option(
+            "--cycles", help="Comma-separated NHANES cycles: H = 2013-2014, "
+            "P = 2017-March 2020 pre-pandemic (also G, I, J).",
+        ),
+    ] = ",".join(registry.STUDY_CYCLES),
+    all_cycles: Annotated[
+        bool, typer.Option("--all", help="Every registered cycle (overrides --cycles).")
+    ] = False,
+) -> None:
+    """Find or download every study table, verify it and show where it is.
+
+    Looks in the mirror named by NHANES_MIRROR, then in the cache
+    (OSTEOMETALS_CACHE), then downloads from the CDC.
+    """
+    codes = list(registry.CYCLES) if all_cycles else parse_cycles(cycles)
+    names = [t.name for t in registry.study_tables(codes)]
+    try:
+        located = nhdata.ensure_tables(names, progress=True)
+    except nhdata.DataError as exc:
+        fail(str(exc))
+    rows = [loc.as_row() for loc in located]
+    columns = ["table", "cycle", "present", "verified", "source", "path", "note"]
+    n_verified = sum(loc.verified for loc in located)
+    typer.echo(
+        f"NHANES tables of cycle(s) {', '.join(codes)}: {len(located)} present, "
+        f"{n_verified} verified by sha256."
+    )
+    typer.echo(format_rows(rows, columns))
+
+
+def _checked(function, *args):
+    """Call ``function``; a bad chapter or parameter ends with its message and exit code 2."""
+    from osteometals.chapters import ParameterError
+
+    try:
+        return function(*args)
+    except ParameterError as err:
+        fail(str(err), code=2)
+
+
+@app.command("list")
+def list_command(
+    chapter: str = typer.Argument(None, help="Only this chapter (name or number)."),
+) -> None:
+    """List the chapters and their parameters (name, type, default, help)."""
+    from osteometals.chapters import find_chapter, list_chapters
+
+    chapters = [_checked(find_chapter, chapter)] if chapter else list_chapters()
+    for ch in chapters:
+        typer.echo(f"{ch.name}  {ch.title}")
+        width = max((len(p.name) for p in ch.parameters), default=0)
+        for p in ch.parameters:
+            typer.echo(f"    {p.name:<{width}}  {p.describe_type():<12}  "
+                       f"default {p.default!r:<12}  {p.help}")
+        typer.echo("")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    chapter: str = typer.Argument(..., help="Chapter name (03_quartile_odds) or number (3)."),
+) -> None:
+    """Rerun one chapter with other parameters: run CHAPTER -p NAME VALUE [-p NAME VALUE ...].
+
+    Names and values are checked against the chapter's parameters cell before
+    anything runs. The executed notebook, its HTML and the results go to
+    runs/<chapter>/<name>=<value>/, so the default book is never overwritten.
+    """
+    from osteometals.build import ChapterFailed, rerun_chapter
+    from osteometals.chapters import find_chapter
+
+    ch = _checked(find_chapter, chapter)
+    overrides = _parse_pairs(ctx.args)
+    _checked(ch.validate, overrides)
+    typer.echo(f"running {ch.name} with {overrides or 'its defaults'} ...")
+    try:
+        folder = rerun_chapter(ch.name, overrides)
+    except ChapterFailed as err:
+        fail(str(err))
+    typer.echo(f"done: {folder}")
+    typer.echo(f"  notebook {folder / (ch.name + '.ipynb')}")
+    typer.echo(f"  HTML     {folder / (ch.name + '.html')}")
+    typer.echo(f"  results  {folder / 'results'}")
+
+
+@app.command()
+def book(
+    render_only: bool = typer.Option(
+        False, "--render-only", help="Only render the already executed chapters."
+    ),
+) -> None:
+    """Run every chapter with its defaults and render the HTML book."""
+    import time
+
+    from osteometals.build import ChapterFailed, execute_book, render
+
+    start = time.perf_counter()
+    if not render_only:
+        try:
+            execute_book(echo=typer.echo)
+        except ChapterFailed as err:
+            fail(str(err))
+    html = render()
+    typer.echo(f"book built in {time.perf_counter() - start:.0f} s: {html / 'index.html'}")
+
+
+@app.command()
+def pdf() -> None:
+    """Print the whole book to one PDF (needs the executed chapters and chromium)."""
+    from osteometals.pdf import build_pdf
+
+    typer.echo(f"PDF: {build_pdf()}")
+
+
+@app.command()
+def bench() -> None:
+    """Time BKMR (ours exact and approximate, kernelmix) and WQS."""
+    from osteometals.bench import main
+
+    main()
+
+
+def _parse_pairs(args: list[str]) -> dict[str, str]:
+    """Read ``-p NAME VALUE`` (or ``--param NAME VALUE``) pairs from the extra arguments."""
+    pairs: dict[str, str] = {}
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag not in {"-p", "--param"} or len(rest) < 2:
+            fail(f"expected '-p NAME VALUE', got {' '.join([flag, *rest[:2]])!r}", code=2)
+        name, value = rest.pop(0), rest.pop(0)
+        pairs[name] = value
+    return pairs
