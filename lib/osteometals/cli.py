@@ -247,3 +247,30 @@ def _parse_pairs(args: list[str]) -> dict[str, str]:
         name, value = rest.pop(0), rest.pop(0)
         pairs[name] = value
     return pairs
+
+
+@app.command()
+def cohort(
+    cycles: str = typer.Option("H,P", help="NHANES cycles, comma-separated."),
+    spine_reference: str = typer.Option(
+        None, help="Lumbar-spine T-score reference (default: the book's)."
+    ),
+    required_sites: str = typer.Option(
+        "femur,neck,spine", help="BMD sites that must be measured."
+    ),
+    refresh: bool = typer.Option(False, help="Rebuild even if cached."),
+) -> None:
+    """Build the analysis cohort and print its exclusion flow, n and osteoporosis count."""
+    from osteometals.cohort import get_cohort
+
+    options = {"cycles": parse_cycles(cycles), "required_sites": required_sites.split(",")}
+    if spine_reference:
+        options["spine_reference"] = spine_reference
+    try:
+        result = get_cohort(refresh=refresh, **options)
+    except ValueError as err:
+        fail(str(err), code=2)
+    flow = result.flow
+    typer.echo(format_rows(flow.to_dict("records"), ["step", "n_in", "n_excluded", "n_out"]))
+    n, n_op = len(result.data), int(result.data["op"].sum())
+    typer.echo(f"\ncohort: n = {n}, osteoporosis = {n_op} ({100 * n_op / n:.1f}%)")

@@ -1,0 +1,807 @@
+"""Raw NHANES tables to the analysis cohort, with the exclusion flow as data.
+
+Two cycles, as the paper: ``"H"`` = NHANES 2013-2014 (tables ``*_H``) and
+``"P"`` = NHANES 2017-March 2020 pre-pandemic (tables ``P_*``). Per cycle we
+merge DEMO, PBCD, DXXFEM, DXXSPN, BMX, BPQ, DIQ, OSQ, SMQ and RHQ on SEQN,
+turn NHANES "refused" / "don't know" codes into missing from an explicit
+per-variable table (:data:`SPECIAL_CODES`), derive the cohort columns named in
+``CONTRIBUTING.md`` and apply the inclusion criteria one step at a time,
+recording every step in ``Cohort.flow``.
+
+Survey weights (NCHS analytic guidelines for combining cycles): the pooled
+weight is the cycle's weight times the cycle's share of the 5.2 years covered,
+``2/5.2`` for 2013-2014 and ``3.2/5.2`` for 2017-March 2020. The cycle weight
+is the weight of the *blood-metal* sample, the smallest sample the analysis
+needs:
+
+* 2013-2014: the metals were measured in a random one-half subsample of
+  participants aged 12+, so PBCD_H carries its own subsample weight
+  ``WTSH2YR`` (PBCD_H codebook, "Subsample Weights").
+* 2017-March 2020: P_PBCD covers all examined participants aged 1+ (P_PBCD
+  codebook, "Eligible Sample") and has no weight of its own; the analytic
+  notes point to the weights of the demographic file, i.e. the MEC exam
+  weight ``WTMECPRP``.
+
+The DXA and questionnaire components are answered by (nearly) everyone
+examined in the age range, so no smaller weight is needed for them.
+
+Public API: :func:`build_cohort`, :func:`get_cohort`, :class:`Cohort`,
+:func:`recode_special`, :func:`pooled_weight`, :func:`multiverse`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import pickle
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from osteometals import tscore
+from osteometals.variables import CATEGORIES, METALS
+
+Loader = Callable[[str], pd.DataFrame]
+
+#: Cycle key -> (label used in the ``cycle`` column, table-name pattern).
+CYCLES: dict[str, tuple[str, str]] = {
+    "H": ("2013-2014", "{}_H"),
+    "P": ("2017-2020", "P_{}"),
+}
+
+#: Years covered by each cycle, for pooled weights (NCHS: 2017-March 2020 = 3.2 y).
+CYCLE_YEARS: dict[str, float] = {"H": 2.0, "P": 3.2}
+
+#: Weight of the blood-metal sample per cycle: (table, variable).
+METAL_WEIGHT: dict[str, tuple[str, str]] = {
+    "H": ("PBCD", "WTSH2YR"),  # one-half subsample weight, in PBCD_H
+    "P": ("DEMO", "WTMECPRP"),  # P_PBCD covers all examinees: MEC exam weight
+}
+
+#: The components merged per cycle (DEMO first; RHQ only for reporting).
+COMPONENTS: tuple[str, ...] = (
+    "DEMO", "PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "OSQ", "SMQ", "RHQ",
+)
+
+#: NHANES codes meaning "refused" / "don't know" per raw variable, from the
+#: CDC codebooks (docs/<TABLE>.md; identical in the H and P tables unless
+#: noted). Every raw variable the cohort reads is listed, with an empty set
+#: when it has no such codes: a variable missing here is an error, so no
+#: variable is cleaned by a blanket rule. Note RIDAGEYR 80 means "80 and
+#: over" (kept), and RHD043 uses 7 = "Menopause" and 9 = "Other" as real
+#: answers, its refused/don't know being 77/99.
+SPECIAL_CODES: dict[str, frozenset[int]] = {
+    # DEMO
+    "RIAGENDR": frozenset(),
+    "RIDAGEYR": frozenset(),  # 0-79, 80 = 80 years and over
+    "RIDRETH1": frozenset(),
+    "DMDEDUC2": frozenset({7, 9}),
+    "DMDMARTL": frozenset({77, 99}),  # H only
+    "DMDMARTZ": frozenset({77, 99}),  # P only
+    # BMX
+    "BMXBMI": frozenset(),
+    # BPQ, DIQ, SMQ
+    "BPQ020": frozenset({7, 9}),
+    "DIQ010": frozenset({7, 9}),
+    "SMQ020": frozenset({7, 9}),
+    # OSQ
+    "OSQ010A": frozenset({7, 9}),
+    "OSQ010B": frozenset({7, 9}),
+    "OSQ010C": frozenset({7, 9}),
+    "OSQ080": frozenset({7, 9}),
+    "OSQ150": frozenset({7, 9}),
+    "OSQ170": frozenset({7, 9}),
+    "OSQ200": frozenset({7, 9}),
+    # RHQ
+    "RHQ031": frozenset({7, 9}),
+    "RHD043": frozenset({77, 99}),  # 7 = menopause, 9 = other: real answers
+}
+
+#: Options of :func:`build_cohort` with a fixed set of values.
+CHOICES: dict[str, tuple] = {
+    "cycles": tuple(CYCLES),
+    "required_sites": tuple(tscore.SITES),
+    "diabetes_borderline": ("no", "yes", "missing"),
+    "parent_op_definition": ("osq150", "osq150_or_hip_fracture"),
+    "fracture_definition": ("hip_wrist_spine", "any"),
+}
+
+#: Covariates that must be complete when ``require_complete_covariates``.
+COVARIATES: tuple[str, ...] = (
+    "age_group", "bmi_group", "race", "education", "marital", "smoking",
+    "hypertension", "diabetes", "parent_op", "fracture",
+)
+
+#: Columns of ``Cohort.data``, in order (CONTRIBUTING.md).
+COLUMNS: tuple[str, ...] = (
+    "seqn", "cycle", "weight", "stratum", "psu",
+    *(m.key for m in METALS),
+    "bmd_femur", "bmd_neck", "bmd_spine", "t_femur", "t_neck", "t_spine", "t_min",
+    "bone_status", "op",
+    "age", "age_group", "bmi", "bmi_group", "race", "education", "marital",
+    "smoking", "hypertension", "diabetes", "parent_op", "fracture",
+)
+
+#: Bump when the cohort logic changes in a way the source hash would miss.
+CACHE_VERSION = 1
+
+
+@dataclass
+class Cohort:
+    """The analysis cohort.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        One row per woman, columns :data:`COLUMNS` (see CONTRIBUTING.md).
+    flow : pandas.DataFrame
+        Exclusion steps: ``step, n_in, n_excluded, n_out, reason`` (one row
+        per step; ``n_out`` of a step is ``n_in`` of the next; the last
+        ``n_out`` equals ``len(data)``).
+    options : dict
+        The validated options the cohort was built with.
+    menopause : pandas.DataFrame
+        Counts of self-reported menstrual / menopausal status (RHQ) in the
+        final cohort, by cycle: ``cycle, status, n`` (reported only; not an
+        inclusion criterion, as in the paper).
+    """
+
+    data: pd.DataFrame
+    flow: pd.DataFrame
+    options: dict = field(default_factory=dict)
+    menopause: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n(self) -> int:
+        """Number of women in the cohort."""
+        return len(self.data)
+
+    @property
+    def n_op(self) -> int:
+        """Number of women with osteoporosis (``op == 1``)."""
+        return int((self.data["op"] == 1).sum())
+
+
+# --------------------------------------------------------------------------
+# small building blocks (unit-tested on synthetic frames)
+
+
+def recode_special(frame: pd.DataFrame, variables: Iterable[str] | None = None) -> pd.DataFrame:
+    """Set NHANES refused / don't-know codes to missing, variable by variable.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Raw NHANES columns.
+    variables : iterable of str, optional
+        Variables to clean; default: every column of ``frame`` that is in
+        :data:`SPECIAL_CODES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the codes of :data:`SPECIAL_CODES` replaced by NaN in the
+        named variables; other values (e.g. age 77, RHD043 = 7) untouched.
+
+    Raises
+    ------
+    KeyError
+        If a requested variable has no entry in :data:`SPECIAL_CODES` (add it,
+        from the codebook, rather than guess).
+    """
+    out = frame.copy()
+    if variables is None:
+        variables = [c for c in out.columns if c in SPECIAL_CODES]
+    for var in variables:
+        if var not in SPECIAL_CODES:
+            raise KeyError(f"{var!r} has no entry in SPECIAL_CODES; look it up in the codebook")
+        codes = SPECIAL_CODES[var]
+        if var in out.columns and codes:
+            out[var] = out[var].astype(float).where(~out[var].isin(list(codes)))
+    return out
+
+
+def pooled_weight(weight: pd.Series | np.ndarray | float, cycle: str) -> Any:
+    """Pooled survey weight: cycle weight times the cycle's share of 5.2 years.
+
+    Parameters
+    ----------
+    weight : array-like or float
+        The cycle's weight (``WTSH2YR`` for H, ``WTMECPRP`` for P).
+    cycle : {"H", "P"}
+
+    Returns
+    -------
+    Same type as ``weight``: ``weight * 2/5.2`` (H) or ``weight * 3.2/5.2`` (P).
+    """
+    if cycle not in CYCLES:
+        raise ValueError(f"unknown cycle {cycle!r}; allowed: {list(CYCLES)}")
+    total = sum(CYCLE_YEARS.values())
+    return weight * CYCLE_YEARS[cycle] / total
+
+
+def _categorical(codes: pd.Series, mapping: Mapping[float, str], variable: str) -> pd.Series:
+    """Map numeric codes to the levels of ``CATEGORIES[variable]`` (unmapped -> NaN)."""
+    levels = list(CATEGORIES[variable])
+    bad = set(mapping.values()) - set(levels)
+    if bad:  # pragma: no cover - programming error
+        raise ValueError(f"labels {bad} are not levels of {variable}")
+    return pd.Series(
+        pd.Categorical(codes.map(dict(mapping)), categories=levels), index=codes.index
+    )
+
+
+def _yes_no(codes: pd.Series, variable: str) -> pd.Series:
+    """NHANES 1 = Yes, 2 = No (anything else missing) to a No/Yes categorical."""
+    return _categorical(codes, {1.0: "Yes", 2.0: "No"}, variable)
+
+
+def age_group(age: pd.Series) -> pd.Series:
+    """Age groups of the paper: 50-60, 60-70, >70.
+
+    The paper's labels overlap at 60 and 70; we read them as half-open
+    intervals on completed years: ``50-60`` = 50-59, ``60-70`` = 60-69,
+    ``>70`` = 70 and over (NHANES top-codes age at 80). Ages below 50 get a
+    missing group (they are excluded before).
+
+    Parameters
+    ----------
+    age : pandas.Series
+        Age in years (RIDAGEYR).
+
+    Returns
+    -------
+    pandas.Series
+        Categorical with the levels of ``CATEGORIES["age_group"]``.
+    """
+    levels = list(CATEGORIES["age_group"])
+    cut = pd.cut(age, bins=[50, 60, 70, np.inf], right=False, labels=levels)
+    return pd.Series(pd.Categorical(cut, categories=levels), index=age.index)
+
+
+def bmi_group(bmi: pd.Series) -> pd.Series:
+    """BMI groups of the paper: <25, 25-30, >30 kg/m².
+
+    Read as the WHO cut-offs: ``<25`` below 25, ``25-30`` = 25 to below 30,
+    ``>30`` = 30 and over.
+
+    Parameters
+    ----------
+    bmi : pandas.Series
+        Body mass index in kg/m² (BMXBMI).
+
+    Returns
+    -------
+    pandas.Series
+        Categorical with the levels of ``CATEGORIES["bmi_group"]``.
+    """
+    levels = list(CATEGORIES["bmi_group"])
+    cut = pd.cut(bmi, bins=[-np.inf, 25, 30, np.inf], right=False, labels=levels)
+    return pd.Series(pd.Categorical(cut, categories=levels), index=bmi.index)
+
+
+def menopause_status(rhq031: pd.Series, rhd043: pd.Series) -> pd.Series:
+    """Menstrual / menopausal status from RHQ (for reporting only).
+
+    RHQ031 "Had regular periods in past 12 months" (1 Yes, 2 No) and RHD043
+    "Reason not having regular periods" (3 Hysterectomy, 7 Menopause/change
+    of life, 1/2/9 pregnancy/breast feeding/other). Special codes must be
+    removed first (:func:`recode_special`).
+
+    Returns
+    -------
+    pandas.Series of str
+        ``"Menopause"``, ``"Hysterectomy"``, ``"Other reason"``, ``"Regular
+        periods"`` or ``"Unknown"``.
+    """
+    status = pd.Series("Unknown", index=rhq031.index, dtype=object)
+    status[rhq031 == 1] = "Regular periods"
+    no = rhq031 == 2
+    status[no & (rhd043 == 7)] = "Menopause"
+    status[no & (rhd043 == 3)] = "Hysterectomy"
+    status[no & rhd043.isin([1, 2, 9])] = "Other reason"
+    return status
+
+
+def derive_covariates(
+    raw: pd.DataFrame,
+    diabetes_borderline: str = "no",
+    parent_op_definition: str = "osq150",
+    fracture_definition: str = "hip_wrist_spine",
+) -> pd.DataFrame:
+    """Covariate columns of the cohort from cleaned raw NHANES variables.
+
+    ``raw`` must already have special codes removed (:func:`recode_special`)
+    and one marital variable per row: ``DMDMARTL`` (H) or ``DMDMARTZ`` (P).
+
+    Definitions (codebooks in ``docs/``):
+
+    * ``age`` = RIDAGEYR (80 = 80 and over); ``age_group`` see :func:`age_group`.
+    * ``bmi`` = BMXBMI; ``bmi_group`` see :func:`bmi_group`.
+    * ``race`` = RIDRETH1: 1 Mexican American, 2 Other Hispanic,
+      3 Non-Hispanic White, 4 Non-Hispanic Black, 5 Other race (including
+      multi-racial; RIDRETH1 exists in both cycles, unlike the Asian split of
+      RIDRETH3, and has the paper's five levels).
+    * ``education`` = DMDEDUC2 (adults 20+): 1 Less than 9th grade,
+      2 9-11th grade, 3 High school graduate/GED, 4 Some college or AA
+      degree, 5 College graduate or above; 7/9 missing.
+    * ``marital``: H DMDMARTL 1 Married or 6 Living with partner ->
+      "Married or living with partner"; 2 Widowed, 3 Divorced, 4 Separated ->
+      "Widowed, divorced or separated"; 5 -> "Never married". P DMDMARTZ is
+      already coded in these three groups (1, 2, 3). 77/99 missing.
+    * ``smoking`` = SMQ020 "Smoked at least 100 cigarettes in life" 1 Yes / 2 No.
+    * ``hypertension`` = BPQ020 "Ever told you had high blood pressure".
+    * ``diabetes`` = DIQ010 "Doctor told you have diabetes" 1 Yes / 2 No;
+      3 "Borderline" follows ``diabetes_borderline`` ("no": not a diagnosis
+      of diabetes, our default; "yes"; "missing").
+    * ``parent_op``: ``"osq150"`` (default) = OSQ150 "Parents ever told had
+      osteoporosis?" 1 Yes / 2 No - the variable whose wording matches the
+      paper's "history of osteoporosis in parents". ``"osq150_or_hip_fracture"``
+      = Yes if OSQ150, OSQ170 (mother fractured hip) or OSQ200 (father
+      fractured hip) is Yes, No if all three are No, otherwise missing.
+    * ``fracture``: ``"hip_wrist_spine"`` (default) = Yes if any of OSQ010A/B/C
+      (ever broken or fractured hip / wrist / spine) is Yes, No if all three
+      are No, otherwise missing. ``"any"`` adds OSQ080 (doctor ever told any
+      other fracture).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        Cleaned raw variables.
+    diabetes_borderline, parent_op_definition, fracture_definition : str
+        See above.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``age, age_group, bmi, bmi_group, race, education, marital,
+        smoking, hypertension, diabetes, parent_op, fracture`` (same index).
+    """
+    out = pd.DataFrame(index=raw.index)
+    out["age"] = raw["RIDAGEYR"].astype(float)
+    out["age_group"] = age_group(out["age"])
+    out["bmi"] = raw["BMXBMI"].astype(float)
+    out["bmi_group"] = bmi_group(out["bmi"])
+    races = CATEGORIES["race"]
+    out["race"] = _categorical(raw["RIDRETH1"], {float(i + 1): r for i, r in enumerate(races)},
+                               "race")
+    edu = CATEGORIES["education"]
+    out["education"] = _categorical(raw["DMDEDUC2"], {float(i + 1): e for i, e in enumerate(edu)},
+                                    "education")
+    mar = CATEGORIES["marital"]
+    from_l = _categorical(
+        raw.get("DMDMARTL", pd.Series(np.nan, index=raw.index)),
+        {1.0: mar[0], 6.0: mar[0], 2.0: mar[1], 3.0: mar[1], 4.0: mar[1], 5.0: mar[2]},
+        "marital",
+    )
+    from_z = _categorical(
+        raw.get("DMDMARTZ", pd.Series(np.nan, index=raw.index)),
+        {1.0: mar[0], 2.0: mar[1], 3.0: mar[2]},
+        "marital",
+    )
+    out["marital"] = from_l.where(from_l.notna(), from_z)
+    out["smoking"] = _yes_no(raw["SMQ020"], "smoking")
+    out["hypertension"] = _yes_no(raw["BPQ020"], "hypertension")
+    dia = {1.0: "Yes", 2.0: "No"}
+    if diabetes_borderline in ("no", "yes"):
+        dia[3.0] = "No" if diabetes_borderline == "no" else "Yes"
+    out["diabetes"] = _categorical(raw["DIQ010"], dia, "diabetes")
+    if parent_op_definition == "osq150":
+        out["parent_op"] = _yes_no(raw["OSQ150"], "parent_op")
+    else:
+        out["parent_op"] = _any_yes(raw[["OSQ150", "OSQ170", "OSQ200"]], "parent_op")
+    frac = ["OSQ010A", "OSQ010B", "OSQ010C"]
+    if fracture_definition == "any":
+        frac.append("OSQ080")
+    out["fracture"] = _any_yes(raw[frac], "fracture")
+    return out
+
+
+def _any_yes(items: pd.DataFrame, variable: str) -> pd.Series:
+    """Yes if any item is 1 (Yes); No if all items are 2 (No); otherwise missing."""
+    any_yes = (items == 1).any(axis=1)
+    all_no = (items == 2).all(axis=1)
+    codes = pd.Series(np.where(any_yes, 1.0, np.where(all_no, 2.0, np.nan)), index=items.index)
+    return _yes_no(codes, variable)
+
+
+class FlowRecorder:
+    """Apply inclusion criteria one at a time and record each as a flow step."""
+
+    def __init__(self, frame: pd.DataFrame, start: str):
+        self.frame = frame
+        self.rows: list[dict] = [
+            {"step": start, "n_in": len(frame), "n_excluded": 0, "n_out": len(frame),
+             "reason": ""}
+        ]
+
+    def keep(self, mask: pd.Series, step: str, reason: str) -> None:
+        """Keep rows where ``mask`` is True; record ``reason`` for the others."""
+        mask = mask.fillna(False).astype(bool)
+        n_in = len(self.frame)
+        self.frame = self.frame[mask]
+        self.rows.append(
+            {"step": step, "n_in": n_in, "n_excluded": n_in - len(self.frame),
+             "n_out": len(self.frame), "reason": reason}
+        )
+
+    def table(self) -> pd.DataFrame:
+        """The recorded steps as a DataFrame."""
+        return pd.DataFrame(self.rows, columns=["step", "n_in", "n_excluded", "n_out", "reason"])
+
+
+# --------------------------------------------------------------------------
+# options
+
+
+def _normalise_options(
+    cycles, spine_reference, femur_reference, neck_reference, required_sites,
+    require_complete_covariates, min_age, diabetes_borderline, parent_op_definition,
+    fracture_definition,
+) -> dict:
+    """Validate every option before any work; return them in canonical form."""
+    if isinstance(cycles, str):
+        cycles = tuple(cycles.split("+")) if "+" in cycles else (cycles,)
+    cycles = tuple(cycles)
+    bad = [c for c in cycles if c not in CYCLES]
+    if bad or not cycles or len(set(cycles)) != len(cycles):
+        raise ValueError(f"cycles must be distinct values of {list(CYCLES)}, got {cycles!r}")
+    if isinstance(required_sites, str):
+        required_sites = tuple(required_sites.split("+"))
+    required_sites = tuple(required_sites)
+    bad = [s for s in required_sites if s not in tscore.SITES]
+    if bad or not required_sites or len(set(required_sites)) != len(required_sites):
+        raise ValueError(
+            f"required_sites must be distinct values of {list(tscore.SITES)}, "
+            f"got {required_sites!r}"
+        )
+    for site, name in (("spine", spine_reference), ("femur", femur_reference),
+                       ("neck", neck_reference)):
+        tscore.get_reference(site, name)  # raises ValueError naming allowed values
+    for opt, value in (("diabetes_borderline", diabetes_borderline),
+                       ("parent_op_definition", parent_op_definition),
+                       ("fracture_definition", fracture_definition)):
+        if value not in CHOICES[opt]:
+            raise ValueError(f"unknown {opt} {value!r}; allowed: {list(CHOICES[opt])}")
+    if not isinstance(require_complete_covariates, bool | np.bool_):
+        raise ValueError(
+            "require_complete_covariates must be True or False, "
+            f"got {require_complete_covariates!r}"
+        )
+    if isinstance(min_age, bool) or not isinstance(min_age, int | float) or not 20 <= min_age <= 80:
+        raise ValueError(f"min_age must be a number between 20 and 80, got {min_age!r}")
+    # canonical order of sites and cycles, so equal cohorts share a cache key
+    return {
+        "cycles": tuple(c for c in CYCLES if c in cycles),
+        "spine_reference": spine_reference,
+        "femur_reference": femur_reference,
+        "neck_reference": neck_reference,
+        "required_sites": tuple(s for s in tscore.SITES if s in required_sites),
+        "require_complete_covariates": bool(require_complete_covariates),
+        "min_age": float(min_age) if not float(min_age).is_integer() else int(min_age),
+        "diabetes_borderline": diabetes_borderline,
+        "parent_op_definition": parent_op_definition,
+        "fracture_definition": fracture_definition,
+    }
+
+
+# --------------------------------------------------------------------------
+# the build
+
+
+def _default_loader() -> Loader:
+    from osteometals import data  # imported late: another engineer's module
+
+    return data.load_table
+
+
+def _merge_cycle(cycle: str, loader: Loader) -> pd.DataFrame:
+    """All participants of one cycle (DEMO) with the other components left-joined."""
+    label, pattern = CYCLES[cycle]
+    merged = loader(pattern.format("DEMO")).copy()
+    for comp in COMPONENTS[1:]:
+        table = loader(pattern.format(comp))
+        table = table.drop(columns=[c for c in table.columns if c in merged.columns and
+                                    c != "SEQN"])
+        merged = merged.merge(table, on="SEQN", how="left", validate="one_to_one")
+    wt_table, wt_var = METAL_WEIGHT[cycle]
+    merged["_weight"] = pooled_weight(merged[wt_var].astype(float), cycle)
+    merged["_cycle"] = label
+    return merged
+
+
+def build_cohort(
+    cycles: Iterable[str] | str = ("H", "P"),
+    spine_reference: str = tscore.DEFAULT_REFERENCES["spine"],
+    femur_reference: str = tscore.DEFAULT_REFERENCES["femur"],
+    neck_reference: str = tscore.DEFAULT_REFERENCES["neck"],
+    required_sites: Iterable[str] | str = ("femur", "neck", "spine"),
+    require_complete_covariates: bool = True,
+    min_age: int = 50,
+    diabetes_borderline: str = "no",
+    parent_op_definition: str = "osq150",
+    fracture_definition: str = "hip_wrist_spine",
+    loader: Loader | None = None,
+) -> Cohort:
+    """Build the analysis cohort from the raw NHANES tables.
+
+    Inclusion, one flow step each: all participants of the chosen cycles ->
+    women (RIAGENDR = 2) -> aged ``min_age`` or older (the paper's proxy for
+    postmenopausal) -> all five blood metals measured and a positive metal
+    weight -> BMD at every site in ``required_sites`` -> (if
+    ``require_complete_covariates``) no missing covariate.
+
+    Parameters
+    ----------
+    cycles : iterable of {"H", "P"} or str
+        NHANES cycles (``"H+P"`` also accepted).
+    spine_reference, femur_reference, neck_reference : str
+        Names of T-score references (see :data:`osteometals.tscore.REFERENCES`).
+    required_sites : iterable of {"femur", "neck", "spine"} or str
+        Sites whose BMD must be present; the lowest T-score (and so ``op``) is
+        taken over exactly these sites. T-scores of other sites are computed
+        when BMD is present and are missing otherwise.
+    require_complete_covariates : bool
+        Drop women with any missing covariate (:data:`COVARIATES`).
+    min_age : int
+        Minimum age in years (20-80).
+    diabetes_borderline : {"no", "yes", "missing"}
+        How DIQ010 = 3 "Borderline" is coded.
+    parent_op_definition : {"osq150", "osq150_or_hip_fracture"}
+        See :func:`derive_covariates`.
+    fracture_definition : {"hip_wrist_spine", "any"}
+        See :func:`derive_covariates`.
+    loader : callable, optional
+        ``loader(table_name) -> DataFrame``; default
+        :func:`osteometals.data.load_table`. Tests pass synthetic tables here.
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    ValueError
+        For any unknown option value, before reading any table.
+    """
+    options = _normalise_options(
+        cycles, spine_reference, femur_reference, neck_reference, required_sites,
+        require_complete_covariates, min_age, diabetes_borderline, parent_op_definition,
+        fracture_definition,
+    )
+    loader = loader or _default_loader()
+    frames = [_merge_cycle(c, loader) for c in options["cycles"]]
+    raw = pd.concat(frames, ignore_index=True, sort=False)
+    for var in ("DMDMARTL", "DMDMARTZ", "WTSH2YR", "WTMECPRP"):
+        if var not in raw.columns:
+            raw[var] = np.nan
+    raw = recode_special(raw)
+
+    names = " and ".join(CYCLES[c][0] for c in options["cycles"])
+    flow = FlowRecorder(raw, f"NHANES {names} participants")
+    flow.keep(raw["RIAGENDR"] == 2, "Women", "men")
+    age = options["min_age"]
+    flow.keep(flow.frame["RIDAGEYR"] >= age, f"Aged {age} or older", f"aged under {age}")
+    metal_cols = [m.nhanes for m in METALS]
+    has_metals = flow.frame[metal_cols].notna().all(axis=1) & (flow.frame["_weight"] > 0)
+    flow.keep(has_metals, "Blood metals measured",
+              "no blood metal data (not in the lab sample, no specimen, or any of Pb, Cd, "
+              "Hg, Se, Mn missing)")
+    site_var = {"femur": "DXXOFBMD", "neck": "DXXNKBMD", "spine": "DXXOSBMD"}
+    req = options["required_sites"]
+    has_bmd = flow.frame[[site_var[s] for s in req]].notna().all(axis=1)
+    labels = {"femur": "total femur", "neck": "femoral neck", "spine": "lumbar spine"}
+    flow.keep(has_bmd, "BMD measured",
+              "missing valid BMD at " + ", ".join(labels[s] for s in req))
+
+    kept = flow.frame
+    cov = derive_covariates(
+        kept, options["diabetes_borderline"], options["parent_op_definition"],
+        options["fracture_definition"],
+    )
+    if options["require_complete_covariates"]:
+        complete = cov[list(COVARIATES)].notna().all(axis=1)
+        missing = cov.loc[~complete, list(COVARIATES)].isna().sum()
+        detail = ", ".join(f"{k} {v}" for k, v in missing[missing > 0].items())
+        flow.keep(complete, "Complete covariates",
+                  "missing covariate(s)" + (f" ({detail})" if detail else ""))
+        kept, cov = flow.frame, cov.loc[flow.frame.index]
+
+    data = pd.DataFrame(index=kept.index)
+    data["seqn"] = kept["SEQN"].astype("int64")
+    data["cycle"] = kept["_cycle"].astype(str)
+    data["weight"] = kept["_weight"].astype(float)
+    data["stratum"] = kept["SDMVSTRA"].astype("int64")
+    data["psu"] = kept["SDMVPSU"].astype("int64")
+    for metal in METALS:
+        data[metal.key] = kept[metal.nhanes].astype(float)
+    data["bmd_femur"] = kept["DXXOFBMD"].astype(float)
+    data["bmd_neck"] = kept["DXXNKBMD"].astype(float)
+    data["bmd_spine"] = kept["DXXOSBMD"].astype(float)
+    data = tscore.add_t_scores(
+        data, femur=options["femur_reference"], neck=options["neck_reference"],
+        spine=options["spine_reference"], sites=req,
+    )
+    data["op"] = data["op"].astype("int64")
+    data = pd.concat([data, cov], axis=1)
+    data = data[list(COLUMNS)].reset_index(drop=True)
+
+    status = menopause_status(kept["RHQ031"], kept["RHD043"])
+    meno = (
+        pd.DataFrame({"cycle": kept["_cycle"].to_numpy(), "status": status.to_numpy()})
+        .value_counts().rename("n").reset_index().sort_values(["cycle", "status"])
+        .reset_index(drop=True)
+    )
+    return Cohort(data=data, flow=flow.table(), options=options, menopause=meno)
+
+
+# --------------------------------------------------------------------------
+# cache
+
+
+def cache_dir() -> Path:
+    """Folder of cached cohorts: ``cohort/`` beside the NHANES download cache.
+
+    The download cache is :func:`osteometals.data.cache_dir`
+    (``$OSTEOMETALS_CACHE``, default ``<repo>/data/cache/nhanes``), so cohorts
+    go to ``<repo>/data/cache/cohort`` by default (git-ignored).
+    """
+    from osteometals import data
+
+    return Path(data.cache_dir()).parent / "cohort"
+
+
+def cache_key(options: Mapping[str, Any]) -> str:
+    """Hash of the options, the mirror and the source of the cohort code."""
+    from osteometals import variables
+
+    source = "".join(inspect.getsource(m) for m in (inspect.getmodule(build_cohort),
+                                                     tscore, variables))
+    payload = json.dumps(
+        {
+            "options": {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()},
+            "mirror": os.environ.get("NHANES_MIRROR", ""),
+            "version": CACHE_VERSION,
+            "source": hashlib.sha256(source.encode()).hexdigest(),
+            "pandas": pd.__version__,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def get_cohort(refresh: bool = False, **options: Any) -> Cohort:
+    """The cohort for ``options`` (as :func:`build_cohort`), cached on disk.
+
+    The cache file is ``cache_dir()/<key>.pkl`` where the key hashes the
+    validated options, ``NHANES_MIRROR`` and the source code of the cohort,
+    so a change to any of them rebuilds.
+
+    Parameters
+    ----------
+    refresh : bool
+        Rebuild even if cached.
+    **options
+        Keyword options of :func:`build_cohort` (except ``loader``).
+
+    Returns
+    -------
+    Cohort
+    """
+    if "loader" in options:
+        raise ValueError("get_cohort does not take a loader; call build_cohort")
+    defaults = {
+        k: p.default for k, p in inspect.signature(build_cohort).parameters.items()
+        if k != "loader"
+    }
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(defaults)}")
+    merged = {**defaults, **options}
+    canonical = _normalise_options(**merged)
+    path = cache_dir() / f"{cache_key(canonical)}.pkl"
+    if path.exists() and not refresh:
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a corrupt cache is rebuilt
+            pass
+    cohort = build_cohort(**canonical)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with tmp.open("wb") as fh:
+        pickle.dump(cohort, fh)
+    tmp.replace(path)
+    return cohort
+
+
+# --------------------------------------------------------------------------
+# multiverse
+
+
+def default_multiverse() -> dict[str, dict[str, Any]]:
+    """Defensible alternative flows, as labelled option sets (changes from default)."""
+    return {
+        "Baseline (chosen options)": {},
+        "Spine reference: Hologic (unverified values)": {"spine_reference": "hologic"},
+        "Femoral neck reference: Xue 2021": {"neck_reference": "xue2021"},
+        "Sites required: femur + neck (OP on hip only)": {"required_sites": ("femur", "neck")},
+        "Sites required: spine only": {"required_sites": ("spine",)},
+        "Covariates may be missing": {"require_complete_covariates": False},
+        "Borderline diabetes = missing": {"diabetes_borderline": "missing"},
+        "Parental OP incl. parental hip fracture": {
+            "parent_op_definition": "osq150_or_hip_fracture"},
+        "Fractures incl. other sites": {"fracture_definition": "any"},
+        "Cycle 2013-2014 only": {"cycles": ("H",)},
+        "Cycle 2017-2020 only": {"cycles": ("P",)},
+    }
+
+
+def multiverse(
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+    base: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Cohort size and osteoporosis prevalence under alternative choices.
+
+    Parameters
+    ----------
+    specs : mapping of label -> options, optional
+        Changes passed to :func:`get_cohort`; default :func:`default_multiverse`.
+    base : mapping, optional
+        Options every spec starts from (e.g. a chapter's parameters); a spec's
+        own options override them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spec: ``label, options (JSON), n, n_op, pct_op,
+        weighted_pct_op`` (weighted with the pooled metal weights).
+    """
+    specs = specs if specs is not None else default_multiverse()
+    base = dict(base or {})
+    rows = []
+    for label, opts in specs.items():
+        cohort = get_cohort(**{**base, **opts})
+        d = cohort.data
+        rows.append(
+            {
+                "label": label,
+                "options": json.dumps({k: list(v) if isinstance(v, tuple) else v
+                                       for k, v in opts.items()}, sort_keys=True),
+                "n": len(d),
+                "n_op": int(d["op"].sum()),
+                "pct_op": 100 * float(d["op"].mean()) if len(d) else np.nan,
+                "weighted_pct_op": 100 * float(np.average(d["op"], weights=d["weight"]))
+                if len(d) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary(cohort: Cohort) -> pd.DataFrame:
+    """Tidy one-line-per-quantity summary of a cohort (no participant rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``quantity, cycle, value`` for n, n_op, pct_op and the
+        weighted prevalence, overall (``cycle == "all"``) and per cycle.
+    """
+    rows = []
+    d = cohort.data
+    for cyc, part in [("all", d), *d.groupby("cycle", observed=True)]:
+        rows += [
+            {"quantity": "n", "cycle": cyc, "value": float(len(part))},
+            {"quantity": "n_op", "cycle": cyc, "value": float(part["op"].sum())},
+            {"quantity": "pct_op", "cycle": cyc, "value": 100 * float(part["op"].mean())},
+            {"quantity": "weighted_pct_op", "cycle": cyc,
+             "value": 100 * float(np.average(part["op"], weights=part["weight"]))},
+            {"quantity": "sum_weight", "cycle": cyc, "value": float(part["weight"].sum())},
+        ]
+    return pd.DataFrame(rows)

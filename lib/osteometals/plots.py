@@ -1,0 +1,470 @@
+"""Figures shared by chapters (matplotlib only).
+
+Functions take tidy frames and return a :class:`matplotlib.figure.Figure`;
+chapters display them. Others may append functions here.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+_BOX = {"boxstyle": "round,pad=0.02", "linewidth": 1.0}
+
+
+def _box(ax, x, y, w, h, text, face="#eef3f8", edge="#34495e", size=9):
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, facecolor=face,
+                                edgecolor=edge, **_BOX))
+    ax.text(x, y, text, ha="center", va="center", fontsize=size, wrap=True)
+
+
+def _arrow(ax, x0, y0, x1, y1):
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                arrowprops={"arrowstyle": "-|>", "color": "#34495e", "lw": 1.0})
+
+
+def flow_diagram(
+    flow: pd.DataFrame,
+    final_note: str | None = None,
+    published: str | None = None,
+    width: float = 9.0,
+) -> Figure:
+    """Participant flow (the paper's Figure 1) drawn from a flow table.
+
+    Parameters
+    ----------
+    flow : pandas.DataFrame
+        ``Cohort.flow``: ``step, n_in, n_excluded, n_out, reason``; the first
+        row is the starting population.
+    final_note : str, optional
+        Extra line in the last box (e.g. the osteoporosis count).
+    published : str, optional
+        Text of a side box for the published numbers (shown beside the last box).
+    width : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    steps = flow.reset_index(drop=True)
+    k = len(steps)
+    height = 1.25 * k + 0.4
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    xm, bw, bh = 3.0, 4.6, 0.7
+    xs, sw = 7.7, 4.2
+    ys = [height - 0.6 - 1.25 * i for i in range(k)]
+    for i, row in steps.iterrows():
+        text = f"{row['step']}\nn = {int(row['n_out']):,}"
+        last = i == k - 1
+        if last and final_note:
+            text += f"\n{final_note}"
+        _box(ax, xm, ys[i], bw, bh + (0.25 if last and final_note else 0), text,
+             face="#d5f5e3" if last else "#eef3f8")
+        if i > 0:
+            _arrow(ax, xm, ys[i - 1] - bh / 2, xm, ys[i] + bh / 2)
+            ymid = (ys[i - 1] + ys[i]) / 2
+            reason = "\n".join(textwrap.wrap(f"Excluded: {row['reason']}", 48)[:3])
+            lines = reason.count("\n") + 2
+            _box(ax, xs, ymid, sw, 0.2 + 0.17 * lines,
+                 f"n = {int(row['n_excluded']):,}\n{reason}", face="#fdf2e9",
+                 edge="#ba4a00", size=7.5)
+            ax.plot([xm, xs - sw / 2], [ymid, ymid], color="#ba4a00", lw=0.8)
+    if published:
+        ax.text(xs, ys[-1] - 0.1, published, ha="center", va="top", fontsize=8.5,
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "grey",
+                      "linestyle": "--"})
+    fig.tight_layout()
+    return fig
+
+
+def multiverse_plot(
+    mv: pd.DataFrame,
+    published_pct: float | None = None,
+    published_n: int | None = None,
+) -> Figure:
+    """Cohort size and osteoporosis prevalence under alternative choices.
+
+    Parameters
+    ----------
+    mv : pandas.DataFrame
+        :func:`osteometals.cohort.multiverse` output (``label, n, pct_op,
+        weighted_pct_op``); the first row is the default.
+    published_pct, published_n : optional
+        The paper's prevalence (%) and n, drawn as dashed reference lines.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    labels = mv["label"].tolist()
+    y = np.arange(len(labels))[::-1]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 0.45 * len(labels) + 1.2), sharey=True)
+    colors = ["#1f618d" if i == 0 else "#7f8c8d" for i in range(len(labels))]
+    a1.barh(y, mv["n"], color=colors)
+    for yi, n in zip(y, mv["n"], strict=True):
+        a1.text(n, yi, f" {int(n):,}", va="center", fontsize=8)
+    a1.set_yticks(y, labels, fontsize=8)
+    a1.set_xlabel("Women in cohort (n)")
+    a2.scatter(mv["pct_op"], y, color=colors, label="unweighted", zorder=3)
+    a2.scatter(mv["weighted_pct_op"], y, marker="x", color="#c0392b", label="survey-weighted",
+               zorder=3)
+    a2.set_xlabel("Osteoporosis prevalence (%)")
+    if published_n is not None:
+        a1.axvline(published_n, ls="--", color="grey", lw=1)
+        a1.text(published_n, y.max() + 0.6, "paper", ha="center", fontsize=8, color="grey")
+    if published_pct is not None:
+        a2.axvline(published_pct, ls="--", color="grey", lw=1)
+        a2.text(published_pct, y.max() + 0.6, "paper", ha="center", fontsize=8, color="grey")
+    a2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    for a in (a1, a2):
+        a.spines[["top", "right"]].set_visible(False)
+    a1.set_ylim(-0.7, len(labels) - 0.1)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------
+# Published vs reproduced (chapters 6 and 8; appended by the scorecard owner)
+
+_OURS = "#1f618d"
+_BY = {"age_group": "age", "bmi_group": "BMI"}
+_PAPER = "#ba4a00"
+_VERDICT_COLORS = {
+    "agree": "#1e8449",
+    "significance differs": "#d4ac0d",
+    "opposite, both n.s.": "#a6acaf",
+    "opposite": "#c0392b",
+    "direction unknown": "#5d6d7e",
+    "p only": "#5d6d7e",
+    "difference": "#5d6d7e",
+    "not compared": "#eaecee",
+}
+
+
+def subgroup_forest(
+    ours: pd.DataFrame,
+    published: pd.DataFrame | None = None,
+    metals: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> Figure:
+    """Forest plot of Table 4: quartile ORs within age and BMI strata, ours beside the paper's.
+
+    Parameters
+    ----------
+    ours : pandas.DataFrame
+        ``metal, quartile, stratifier, stratum, estimate, ci_lower, ci_upper``
+        (Q1 rows are ignored).
+    published : pandas.DataFrame, optional
+        :func:`osteometals.published.table4` (cut-off cells are drawn as a
+        point with the half interval that survives).
+    metals : list of str, optional
+        Metals to draw (rows of panels); default all in ``ours``.
+    labels : dict, optional
+        Metal key -> panel label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row of panels per metal, one column per stratifier; x is the OR
+        on a log scale.
+    """
+    ours = ours[ours["quartile"] != "Q1"]
+    metals = metals or list(dict.fromkeys(ours["metal"]))
+    stratifiers = list(dict.fromkeys(ours["stratifier"]))
+    fig, axes = plt.subplots(len(metals), len(stratifiers), figsize=(10, 2.6 * len(metals)),
+                             sharex=True, squeeze=False)
+    for i, metal in enumerate(metals):
+        for j, by in enumerate(stratifiers):
+            ax = axes[i, j]
+            o = ours[(ours["metal"] == metal) & (ours["stratifier"] == by)]
+            strata = list(dict.fromkeys(o["stratum"]))
+            ticks, names = [], []
+            y = 0.0
+            for s in strata:
+                for q in ("Q2", "Q3", "Q4"):
+                    r = o[(o["stratum"] == s) & (o["quartile"] == q)]
+                    if len(r):
+                        r = r.iloc[0]
+                        ax.plot([r["ci_lower"], r["ci_upper"]], [y + 0.15, y + 0.15],
+                                color=_OURS, lw=1.4)
+                        ax.plot(r["estimate"], y + 0.15, "o", color=_OURS, ms=4)
+                    if published is not None:
+                        p = published[(published["metal"] == metal)
+                                      & (published["stratum"] == s)
+                                      & (published["quartile"] == q)]
+                        if len(p):
+                            p = p.iloc[0]
+                            hi = p["ci_upper"] if np.isfinite(p["ci_upper"]) else p["estimate"]
+                            ax.plot([p["ci_lower"], hi], [y - 0.15, y - 0.15], color=_PAPER,
+                                    lw=1.4, ls="-" if np.isfinite(p["ci_upper"]) else ":")
+                            ax.plot(p["estimate"], y - 0.15, "D", color=_PAPER, ms=3.5,
+                                    mfc="white")
+                    ticks.append(y)
+                    names.append(f"{s}  {q}")
+                    y -= 1
+                y -= 0.6
+            ax.axvline(1, color="grey", lw=0.8)
+            ax.set_xscale("log")
+            ax.set_yticks(ticks, names, fontsize=7)
+            ax.spines[["top", "right"]].set_visible(False)
+            title = (labels or {}).get(metal, metal)
+            ax.set_title(f"{title} by {_BY.get(by, by)}", fontsize=9, loc="left")
+    for ax in axes[-1]:
+        ax.set_xlabel("Odds ratio of osteoporosis vs Q1 (log scale)")
+    handles = [plt.Line2D([], [], color=_OURS, marker="o", label="this book"),
+               plt.Line2D([], [], color=_PAPER, marker="D", mfc="white", label="paper")]
+    fig.legend(handles=handles, loc="upper right", fontsize=8, ncol=2)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
+
+
+def scorecard_scatter(card: pd.DataFrame) -> Figure:
+    """Published vs reproduced estimates, one panel per regression table.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`osteometals.scorecard.scorecard` output; rows with quantity
+        ``"OR"`` (Tables 2 and 4, log scales) and ``"beta"`` (Table 3,
+        linear scales) are drawn, coloured by verdict.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    panels = [("Table 2", "OR"), ("Table 3", "beta"), ("Table 4", "OR")]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    for ax, (table, quantity) in zip(axes, panels, strict=True):
+        g = card[(card["table"] == table) & (card["quantity"] == quantity)]
+        g = g[g["ours"].notna()]
+        x, y = g["published"].astype(float), g["ours"].astype(float)
+        for verdict, gg in g.groupby("verdict"):
+            ax.scatter(gg["published"].astype(float), gg["ours"].astype(float), s=16,
+                       color=_VERDICT_COLORS.get(verdict, "black"), label=verdict,
+                       edgecolor="none", alpha=0.85)
+        if not len(g):
+            ax.text(0.5, 0.5, "no results of ours", ha="center", va="center",
+                    transform=ax.transAxes, color="grey")
+        else:
+            lo = float(min(x.min(), y.min()))
+            hi = float(max(x.max(), y.max()))
+            if quantity == "OR":
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                lo, hi = lo / 1.2, hi * 1.2
+                null = 1.0
+            else:
+                pad = 0.1 * (hi - lo)
+                lo, hi = lo - pad, hi + pad
+                null = 0.0
+            ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
+            ax.axhline(null, color="grey", lw=0.6)
+            ax.axvline(null, color="grey", lw=0.6)
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            if quantity == "OR":
+                for axis in (ax.xaxis, ax.yaxis):
+                    axis.set_major_formatter(ScalarFormatter())
+                    axis.set_minor_formatter(NullFormatter())
+            ax.legend(fontsize=7, loc="upper left", frameon=False)
+        ax.set_title(f"{table} ({'odds ratio' if quantity == 'OR' else 'β, g/cm²'}), "
+                     f"n = {len(g)}", fontsize=9)
+        ax.set_xlabel("paper")
+        ax.set_ylabel("this book")
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def verdict_bars(card: pd.DataFrame) -> Figure:
+    """Stacked bars: how many cells of each table and quantity got each verdict.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`osteometals.scorecard.scorecard` output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    counts = (card.groupby(["table", "quantity", "verdict"], sort=False).size()
+              .unstack(fill_value=0))
+    counts = counts.reindex(pd.MultiIndex.from_frame(
+        card[["table", "quantity"]].drop_duplicates()))
+    order = [v for v in _VERDICT_COLORS if v in counts.columns]
+    counts = counts[order]
+    labels = [f"{t}: {q}" for t, q in counts.index]
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(labels) + 1.2))
+    left = np.zeros(len(counts))
+    ypos = np.arange(len(counts))[::-1]
+    for v in order:
+        ax.barh(ypos, counts[v].to_numpy(), left=left, color=_VERDICT_COLORS[v], label=v,
+                edgecolor="white", lw=0.5)
+        left += counts[v].to_numpy()
+    ax.set_yticks(ypos, labels, fontsize=8)
+    ax.set_xlabel("published numbers")
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+              frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------
+# quartile forest plot (chapters 3 and 4; appended by the regression engineer)
+
+_SERIES_STYLE = (
+    (_OURS, "o", "full"),
+    ("#7f8c8d", "s", "full"),
+    (_PAPER, "D", "none"),
+    ("#27ae60", "^", "full"),
+)
+
+
+def quartile_forest(
+    series: dict[str, pd.DataFrame],
+    metals: list[str] | None = None,
+    models: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    ratio: bool = True,
+    xlabel: str | None = None,
+) -> Figure:
+    """Forest plot of quartile estimates (Q2-Q4 vs Q1), several series side by side.
+
+    Parameters
+    ----------
+    series : dict of str -> pandas.DataFrame
+        Legend label -> tidy frame with ``metal, model, quartile, estimate,
+        ci_lower, ci_upper`` (Q1 rows ignored; a missing interval draws the
+        point alone, as for the paper's Table 3 betas).
+    metals : list of str, optional
+        One panel per metal, in this order; default the metals of the first series.
+    models : list of str, optional
+        Models to draw (grouped rows within a panel); default those of the first series.
+    labels : dict, optional
+        Metal key -> panel title.
+    ratio : bool
+        Odds ratios on a log axis with a reference line at 1 (True), or
+        differences on a linear axis with a line at 0.
+    xlabel : str, optional
+        Axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    first = next(iter(series.values()))
+    metals = metals or list(dict.fromkeys(first["metal"]))
+    models = models or list(dict.fromkeys(first["model"]))
+    quartiles = ("Q2", "Q3", "Q4")
+    k = len(series)
+    fig, axes = plt.subplots(1, len(metals), figsize=(2.6 * len(metals) + 1.2,
+                                                      0.32 * len(models) * 3 * k / 2 + 1.6),
+                             sharey=True, squeeze=False)
+    ticks, names = [], []
+    y = 0.0
+    rows = {}
+    for model in models:
+        for q in quartiles:
+            rows[(model, q)] = y
+            ticks.append(y)
+            names.append(f"{model}  {q}")
+            y -= 1
+        y -= 0.5
+    offsets = np.linspace(0.25, -0.25, k) if k > 1 else np.zeros(1)
+    for ax, metal in zip(axes[0], metals, strict=True):
+        for (label, frame), off, style in zip(series.items(), offsets, _SERIES_STYLE,
+                                              strict=False):
+            color, marker, fill = style
+            f = frame[(frame["metal"] == metal) & frame["quartile"].isin(quartiles)
+                      & frame["model"].isin(models)]
+            for _, r in f.iterrows():
+                yy = rows[(r["model"], r["quartile"])] + off
+                if np.isfinite(r["ci_lower"]) and np.isfinite(r["ci_upper"]):
+                    ax.plot([r["ci_lower"], r["ci_upper"]], [yy, yy], color=color, lw=1.2)
+                ax.plot(r["estimate"], yy, marker, color=color, ms=4,
+                        mfc=color if fill == "full" else "white", label=label)
+        ax.axvline(1.0 if ratio else 0.0, color="grey", lw=0.8)
+        if ratio:
+            ax.set_xscale("log")
+            lo, hi = ax.get_xlim()
+            ticks_x = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if lo <= t <= hi]
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())
+            ax.set_xticks(ticks_x, [f"{t:g}" for t in ticks_x])
+        ax.set_title((labels or {}).get(metal, metal), fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(axis="x", labelsize=8)
+        if xlabel:
+            ax.set_xlabel(xlabel, fontsize=8)
+    axes[0, 0].set_yticks(ticks, names, fontsize=8)
+    handles = [plt.Line2D([], [], color=c, marker=m, mfc=c if f == "full" else "white",
+                          label=lab)
+               for lab, (c, m, f) in zip(series, _SERIES_STYLE, strict=False)]
+    fig.legend(handles=handles, loc="upper center", ncol=k, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return fig
+
+
+def wqs_weight_bars(
+    weights: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    intervals: pd.DataFrame | None = None,
+    directions: tuple[str, ...] = ("positive", "negative"),
+) -> Figure:
+    """WQS weights as horizontal bars, one panel per direction, with the 1/c line.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        Tidy weights with columns ``metal``, ``weight``, ``direction``
+        (:attr:`osteometals.wqs.WQSResult.weights`).
+    labels : dict, optional
+        Display name per metal (e.g. ``{"cd": "Cd"}``).
+    intervals : pandas.DataFrame, optional
+        Columns ``direction``, ``metal``, ``p2_5``, ``p97_5`` (e.g. the
+        repeated hold-out spread); drawn as whiskers.
+    directions : tuple of str
+        Panels, in order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars sorted by weight (largest on top); the dashed line marks
+        ``1/c`` for ``c`` exposures, the weight of an exposure if all
+        contributed equally (a common threshold for "important").
+    """
+    present = [d for d in directions if d in set(weights["direction"])]
+    fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.0),
+                             sharex=True, squeeze=False)
+    for ax, direction in zip(axes[0], present, strict=True):
+        w = weights[weights["direction"] == direction].sort_values("weight")
+        names = [(labels or {}).get(m, m) for m in w["metal"]]
+        ypos = np.arange(len(w))
+        ax.barh(ypos, w["weight"], color="#4c72b0" if direction == "positive" else "#c44e52")
+        if intervals is not None:
+            iv = intervals[intervals["direction"] == direction].set_index("metal")
+            iv = iv.reindex(w["metal"])
+            lo = (w["weight"].to_numpy() - iv["p2_5"].to_numpy()).clip(min=0)
+            hi = (iv["p97_5"].to_numpy() - w["weight"].to_numpy()).clip(min=0)
+            ax.errorbar(w["weight"], ypos, xerr=[lo, hi], fmt="none", ecolor="black",
+                        elinewidth=0.8, capsize=2)
+        ax.axvline(1.0 / len(w), color="grey", ls="--", lw=1.0)
+        ax.set_yticks(ypos, names)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("weight")
+        ax.set_title(f"{direction.capitalize()} direction", fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
