@@ -403,6 +403,8 @@ def quartile_forest(
             ticks_x = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if lo <= t <= hi]
             ax.xaxis.set_minor_formatter(plt.NullFormatter())
             ax.set_xticks(ticks_x, [f"{t:g}" for t in ticks_x])
+        else:
+            ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.set_title((labels or {}).get(metal, metal), fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="x", labelsize=8)
