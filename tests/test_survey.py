@@ -1,0 +1,288 @@
+"""Specification of osteometals.survey: it reproduces R's survey::svyglm.
+
+Reference values: tests/reference/svyglm_fixture.R (R 4.2.2, survey 4.1.1; the
+versions are in the header of each CSV), run on the synthetic data it writes
+(tests/reference/svyglm_fixture_data.csv).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from osteometals.survey import GLMResult, LonelyPSUError, glm, svyglm
+
+REF = Path(__file__).parent / "reference"
+RTOL = 1e-6
+FORMULA = {"binomial": "y ~ x + g + z", "gaussian": "yc ~ x + g + z"}
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    d = pd.read_csv(REF / "svyglm_fixture_data.csv")
+    d["g"] = pd.Categorical(d["g"], categories=["a", "b", "c"])
+    return d
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    return pd.read_csv(REF / "svyglm_fixture_results.csv", comment="#")
+
+
+def fit_like_r(model: str, d: pd.DataFrame) -> GLMResult:
+    """Our call for each model of the R fixture."""
+    family = "binomial" if model.startswith("logistic") else "gaussian"
+    if model.endswith("unweighted"):
+        return glm(FORMULA[family], d, family)
+    kwargs = {}
+    if model.endswith("domain"):
+        kwargs["domain"] = d["dom"] == 1
+    if "lonely" in model:
+        kwargs |= {"psu": "psu_lonely", "lonely_psu": model.rsplit("_", 1)[1]}
+    return svyglm(FORMULA[family], d, family, **kwargs)
+
+
+MODELS = [
+    "logistic",
+    "gaussian",
+    "logistic_domain",
+    "gaussian_domain",
+    "logistic_lonely_adjust",
+    "logistic_lonely_certainty",
+    "logistic_unweighted",
+    "gaussian_unweighted",
+]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_estimates_and_standard_errors_match_r(model, data, reference):
+    ours = fit_like_r(model, data).frame()
+    ref = reference[reference["model"] == model]
+    assert len(ours) == len(ref)
+    for col in ["estimate", "se"]:
+        np.testing.assert_allclose(ours[col], ref[col], rtol=RTOL, err_msg=col)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_p_values_and_intervals_use_rs_reference_distribution(model, data, reference):
+    fit = fit_like_r(model, data)
+    ours = fit.frame(alpha=0.05)
+    ref = reference[reference["model"] == model]
+    assert fit.df_resid == float(ref["df"].iloc[0])
+    assert fit.nobs == ref["n"].iloc[0]
+    # p-values far in the tail magnify the ~1e-7 SE differences; 1e-10 absolute is ample
+    np.testing.assert_allclose(ours["p"], ref["p"], rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(ours["ci_lower"], ref["ci_lower"], rtol=RTOL, atol=1e-9)
+    np.testing.assert_allclose(ours["ci_upper"], ref["ci_upper"], rtol=RTOL, atol=1e-9)
+
+
+def test_design_df_is_psus_minus_strata_and_residual_df_subtracts_p_minus_1(data, reference):
+    fit = svyglm(FORMULA["binomial"], data)
+    n_psu = len(data[["stratum", "psu"]].drop_duplicates())
+    n_strata = data["stratum"].nunique()
+    assert fit.design_df == n_psu - n_strata == 16
+    assert fit.df_resid == fit.design_df + 1 - len(fit.params)
+
+
+def test_domain_df_counts_only_psus_and_strata_with_domain_members(data, reference):
+    fit = svyglm(FORMULA["binomial"], data, domain=data["dom"] == 1)
+    ref = reference[reference["model"] == "logistic_domain"]
+    assert fit.design_df == ref["degf"].iloc[0]
+
+
+def test_domain_is_not_the_same_as_dropping_rows(data):
+    """Same point estimates, different variance: the design must stay whole."""
+    in_dom = data["dom"] == 1
+    domain = svyglm(FORMULA["gaussian"], data, "gaussian", domain=in_dom)
+    # dropping rows empties PSU 1 of stratum 3, which then looks like a lonely PSU
+    with pytest.raises(LonelyPSUError):
+        svyglm(FORMULA["gaussian"], data[in_dom], "gaussian")
+    dropped = svyglm(FORMULA["gaussian"], data[in_dom], "gaussian", lonely_psu="certainty")
+    np.testing.assert_allclose(domain.params, dropped.params, rtol=1e-10)
+    assert not np.allclose(domain.bse, dropped.bse, rtol=1e-3)
+
+
+def test_regterm_test_is_an_f_test_on_residual_design_df(data):
+    wald = pd.read_csv(REF / "svyglm_fixture_wald.csv", comment="#")
+    for _, row in wald.iterrows():
+        fit = fit_like_r(row["model"], data)
+        test = fit.wald_test(row["terms"])
+        assert test.method == "F"
+        assert (test.ndf, test.ddf) == (row["ndf"], row["ddf"])
+        np.testing.assert_allclose(test.statistic, row["F"], rtol=RTOL)
+        np.testing.assert_allclose(test.p, row["p"], rtol=1e-5)
+
+
+def test_wald_test_of_one_coefficient_is_the_square_of_its_t(data):
+    fit = svyglm(FORMULA["binomial"], data)
+    test = fit.wald_test("z")
+    np.testing.assert_allclose(test.statistic, fit.tvalues["z"] ** 2)
+    np.testing.assert_allclose(test.p, fit.pvalues["z"])
+
+
+def test_unweighted_logistic_wald_test_is_chi_square(data):
+    test = glm(FORMULA["binomial"], data).wald_test("g")
+    assert test.method == "chi2" and test.ddf == np.inf
+
+
+def test_design_effects_match_svyglm_deff(data):
+    ref = pd.read_csv(REF / "svyglm_fixture_deff.csv", comment="#")
+    for model, group in ref.groupby("model", sort=False):
+        deff = fit_like_r(model, data).design_effect()
+        np.testing.assert_allclose(deff, group["deff"], rtol=RTOL, err_msg=model)
+
+
+def test_lonely_psu_fails_by_default(data):
+    with pytest.raises(LonelyPSUError, match="stratum 1"):
+        svyglm(FORMULA["binomial"], data, psu="psu_lonely")
+
+
+def test_lonely_stratum_outside_the_domain_does_not_fail(data):
+    fit = svyglm(FORMULA["binomial"], data, psu="psu_lonely", domain=data["stratum"] != 1)
+    assert np.isfinite(fit.bse).all()
+
+
+def test_stratum_with_one_psu_in_the_domain_is_not_lonely(data):
+    """Stratum 3 has two PSUs but only PSU 2 in the domain: zero total, no error."""
+    in_dom = data["dom"] == 1
+    assert data.loc[in_dom & (data["stratum"] == 3), "psu"].nunique() == 1
+    assert np.isfinite(svyglm(FORMULA["binomial"], data, domain=in_dom).bse).all()
+
+
+def test_rescaling_the_weights_changes_nothing(data):
+    scaled = data.assign(weight=data["weight"] * 1234.5)
+    a = svyglm(FORMULA["binomial"], data).frame()
+    b = svyglm(FORMULA["binomial"], scaled).frame()
+    pd.testing.assert_frame_equal(a, b, rtol=1e-9)
+
+
+def test_psu_numbers_are_nested_in_strata(data):
+    """Relabelling PSUs 1/2 as globally unique ids must not change the fit."""
+    unique_ids = data.assign(psu=data["stratum"] * 10 + data["psu"])
+    a = svyglm(FORMULA["gaussian"], data, "gaussian")
+    b = svyglm(FORMULA["gaussian"], unique_ids, "gaussian")
+    np.testing.assert_allclose(a.bse, b.bse, rtol=1e-12)
+
+
+def test_confidence_interval_uses_t_quantile_on_design_df(data):
+    fit = svyglm(FORMULA["binomial"], data)
+    ci = fit.conf_int(alpha=0.1)
+    half = (ci["upper"] - ci["lower"]) / 2
+    np.testing.assert_allclose(half, stats.t.ppf(0.95, fit.df_resid) * fit.bse)
+
+
+def test_exponentiated_frame_reports_odds_ratios(data):
+    fit = svyglm(FORMULA["binomial"], data)
+    frame = fit.frame(exponentiate=True).set_index("term")
+    np.testing.assert_allclose(frame["estimate"], np.exp(fit.params))
+    np.testing.assert_allclose(frame["ci_lower"], np.exp(fit.conf_int()["lower"]))
+    assert list(fit.frame().columns[:7]) == [
+        "term", "estimate", "se", "statistic", "p", "ci_lower", "ci_upper"
+    ]
+
+
+def test_aliased_column_is_nan_and_the_rest_is_the_smaller_model(data):
+    """A covariate constant in the domain is aliased, like R's NA coefficient."""
+    only_a = data["g"] == "a"
+    full = svyglm("y ~ x + g + z", data, domain=only_a)
+    small = svyglm("y ~ x + z", data, domain=only_a)
+    assert full.params[["g[T.b]", "g[T.c]"]].isna().all()
+    np.testing.assert_allclose(full.params.dropna(), small.params, rtol=1e-8)
+    np.testing.assert_allclose(full.bse.dropna(), small.bse, rtol=1e-8)
+    assert full.df_resid == small.df_resid
+
+
+def test_matrix_input_gives_the_formula_fit(data):
+    complete = data.dropna(subset=["x"])
+    X = pd.get_dummies(complete[["x", "g", "z"]], columns=["g"], drop_first=True, dtype=float)
+    X.insert(0, "Intercept", 1.0)
+    X = X[["Intercept", "x", "g_b", "g_c", "z"]]
+    by_matrix = svyglm((complete["y"], X), complete)
+    by_formula = svyglm(FORMULA["binomial"], complete)
+    np.testing.assert_allclose(by_matrix.params, by_formula.params, rtol=1e-10)
+    np.testing.assert_allclose(by_matrix.bse, by_formula.bse, rtol=1e-10)
+
+
+def test_missing_design_variables_are_an_error(data):
+    broken = data.copy()
+    broken.loc[0, "stratum"] = np.nan
+    with pytest.raises(ValueError, match="missing"):
+        svyglm(FORMULA["binomial"], broken)
+
+
+def test_domain_with_missing_values_is_an_error(data):
+    with pytest.raises(ValueError, match="missing"):
+        svyglm(FORMULA["binomial"], data, domain=(data["dom"] == 1).where(data["z"] == 1))
+
+
+# ------------------------------------------------------------------ live R, real cohort
+
+R_LIVE = r"""
+suppressMessages(library(survey))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1], stringsAsFactors = FALSE)
+d$cd_q <- factor(d$cd_q, levels = c("Q1", "Q2", "Q3", "Q4"))
+for (v in c("hypertension", "diabetes", "parent_op", "fracture", "smoking"))
+  d[[v]] <- factor(d[[v]], levels = c("No", "Yes"))
+d$marital <- factor(d$marital)
+d$age_group <- factor(d$age_group, levels = c("50-60", "60-70", ">70"))
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d)
+f <- svyglm(op ~ cd_q + hypertension + diabetes + parent_op + fracture + marital,
+            design = des, family = quasibinomial(), control = glm.control(epsilon = 1e-12))
+g <- svyglm(bmd_femur ~ cd_q + hypertension + diabetes + parent_op + fracture + smoking,
+            design = subset(des, age_group == "50-60"), control = glm.control(epsilon = 1e-12))
+out <- rbind(
+  data.frame(model = "op", estimate = coef(f), se = sqrt(diag(vcov(f))), df = f$df.residual),
+  data.frame(model = "femur_50_60", estimate = coef(g), se = sqrt(diag(vcov(g))),
+             df = g$df.residual))
+write.csv(out, args[2], row.names = FALSE)
+"""
+
+
+@pytest.mark.r
+@pytest.mark.mirror
+def test_real_cohort_models_match_live_r(tmp_path):
+    """One logistic and one domain linear model on the real cohort, R run live.
+
+    The cohort is written to a temporary CSV only; no participant row is kept.
+    """
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not on PATH")
+    from osteometals.cohort import get_cohort
+
+    d = get_cohort().data.copy()
+    d["cd_q"] = pd.Categorical(
+        pd.qcut(d["cd"], 4, labels=["Q1", "Q2", "Q3", "Q4"]).astype(str),
+        categories=["Q1", "Q2", "Q3", "Q4"],
+    )
+    cols = ["op", "bmd_femur", "cd_q", "hypertension", "diabetes", "parent_op", "fracture",
+            "marital", "smoking", "age_group", "weight", "stratum", "psu"]
+    d = d[cols].reset_index(drop=True)
+    csv, out = tmp_path / "cohort.csv", tmp_path / "r.csv"
+    d.to_csv(csv, index=False)
+    script = tmp_path / "live.R"
+    script.write_text(R_LIVE)
+    subprocess.run(["Rscript", str(script), str(csv), str(out)], check=True)
+    r = pd.read_csv(out)
+
+    # R reorders the factor levels of marital alphabetically; compare by R's order
+    marital_levels = sorted(d["marital"].dropna().astype(str).unique())
+    d["marital"] = pd.Categorical(d["marital"].astype(str).where(d["marital"].notna()),
+                                  categories=marital_levels)
+    adj = "hypertension + diabetes + parent_op + fracture"
+    ours = {
+        "op": svyglm(f"op ~ cd_q + {adj} + marital", d, "binomial"),
+        "femur_50_60": svyglm(f"bmd_femur ~ cd_q + {adj} + smoking", d, "gaussian",
+                              domain=d["age_group"] == "50-60"),
+    }
+    for name, fit in ours.items():
+        ref = r[r["model"] == name]
+        np.testing.assert_allclose(fit.params, ref["estimate"], rtol=RTOL, err_msg=name)
+        np.testing.assert_allclose(fit.bse, ref["se"], rtol=RTOL, err_msg=name)
+        assert fit.df_resid == ref["df"].iloc[0]
