@@ -1,0 +1,582 @@
+"""Join the paper's numbers to the book's and give each cell a verdict.
+
+The published side comes only from :mod:`osteometals.published`. The book's
+side is what the chapters write to ``book/_build/results/<chapter>/*.csv``:
+
+=================  ==========================  ====================================
+published          our CSV                     keys
+=================  ==========================  ====================================
+Table 1            ``table1.csv``              variable, level, op
+Table 2            ``table2.csv``              metal, quartile, model
+Table 3            ``table3.csv``              metal, quartile, outcome, model
+Table 4            ``table4.csv``              metal, quartile, stratifier, stratum
+Table 4 P inter.   ``interactions.csv``        metal, stratifier
+=================  ==========================  ====================================
+
+Each of our frames has ``estimate``, ``ci_lower``, ``ci_upper``, ``p`` and
+(for the regression tables) ``p_trend``, possibly a boolean ``weighted``
+column with both fits. Keys are normalised before the join, and only where
+two spellings mean the same thing: metals by key, symbol or name (``"pb"``,
+``"Pb"``, ``"lead"``), quartiles as ``"Q2"`` or ``2``, models as
+``"Model 1"`` or ``1``, strata with hyphen or en dash, BMD sites by column or
+printed label. Anything else that does not match stays unmatched and is
+counted as not compared: a silent mismatch would look like agreement.
+
+Verdicts (per compared cell)
+----------------------------
+``same_direction``
+    OR on the same side of 1 (ratio scale) or β of the same sign
+    (difference scale); NA when either is exactly null.
+``ci_overlap``
+    The two 95 % intervals overlap (NA when the paper prints no CI, as in
+    Table 3); ``published_in_ci``: the paper's estimate lies in our CI.
+``ratio`` / ``difference``
+    ours / published (ratio scale) or ours - published.
+``same_significance``
+    Both P < ``alpha`` or both >= ``alpha`` (default 0.05).
+``verdict``
+    ``"agree"`` (same direction, same significance), ``"significance
+    differs"`` (same direction only), ``"opposite, both n.s."``,
+    ``"opposite"`` (at least one significant), ``"p only"`` (P-value rows:
+    judged on significance), ``"not compared"`` (no number of ours).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from osteometals import published
+from osteometals.variables import METALS
+
+__all__ = [
+    "ALPHA",
+    "RESULT_FILES",
+    "compare",
+    "compare_table1",
+    "compare_table2",
+    "compare_table3",
+    "compare_table4",
+    "load_results",
+    "normalise",
+    "scorecard",
+    "summarise",
+]
+
+#: Significance level of the paper (Methods: "p < 0.05").
+ALPHA = 0.05
+
+#: (table, chapter directory, file name) of our results under ``results_root``.
+RESULT_FILES: tuple[tuple[str, str, str], ...] = (
+    ("Table 1", "02_table1", "table1.csv"),
+    ("Table 2", "03_quartile_odds", "table2.csv"),
+    ("Table 3", "04_bmd", "table3.csv"),
+    ("Table 4", "06_subgroups", "table4.csv"),
+    ("Table 4 interaction", "06_subgroups", "interactions.csv"),
+)
+
+_METAL_ALIASES: dict[str, str] = {}
+for _m in METALS:
+    for _alias in (_m.key, _m.symbol, _m.name, _m.nhanes):
+        _METAL_ALIASES[_alias.lower()] = _m.key
+_SITE_ALIASES = {label.lower(): col for col, label in published.SITE_LABELS.items()}
+_SITE_ALIASES.update({col: col for col in published.SITE_LABELS})
+
+#: Columns of the scorecard, in order.
+COLUMNS = [
+    "table", "quantity", "metal", "quartile", "model", "outcome", "stratifier", "stratum",
+    "variable", "level", "op", "published", "ours", "published_ci_lower", "published_ci_upper",
+    "ours_ci_lower", "ours_ci_upper", "published_p", "ours_p", "reading", "same_direction",
+    "ci_overlap", "published_in_ci", "ratio", "difference", "significant_published",
+    "significant_ours", "same_significance", "verdict",
+]
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+def _metal(value) -> str | None:
+    if pd.isna(value):
+        return None
+    return _METAL_ALIASES.get(str(value).strip().lower())
+
+
+def _quartile(value) -> str | None:
+    if pd.isna(value):
+        return None
+    s = str(value).strip()
+    m = re.fullmatch(r"[Qq]?\s*([1-4])(\.0)?", s)
+    return f"Q{m.group(1)}" if m else None
+
+
+def _model(value) -> str | None:
+    if pd.isna(value):
+        return None
+    m = re.fullmatch(r"(?:model|m)?\s*_?([1-3])(\.0)?", str(value).strip().lower())
+    return f"Model {m.group(1)}" if m else None
+
+
+def _dash(value) -> str:
+    return str(value).strip().replace("–", "-").replace("—", "-").replace(" ", "")
+
+
+def _outcome(value) -> str | None:
+    if pd.isna(value):
+        return None
+    return _SITE_ALIASES.get(str(value).strip().lower())
+
+
+def normalise(ours: pd.DataFrame, weighted: bool | None = True) -> pd.DataFrame:
+    """Bring one of our results frames to the published key spellings.
+
+    Parameters
+    ----------
+    ours : pandas.DataFrame
+        A chapter's results (any of the tables in the module docstring).
+    weighted : bool or None, default True
+        If ``ours`` has a ``weighted`` column, keep only the rows with this
+        value (None keeps all; the frame must then have one row per key).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``metal``, ``quartile``, ``model``, ``outcome`` and
+        ``stratum`` normalised where present; rows whose key cannot be read
+        (e.g. a continuous per-SD term in the quartile column) get NA there.
+    """
+    out = ours.copy()
+    if weighted is not None and "weighted" in out.columns:
+        flag = out["weighted"].map(
+            lambda v: str(v).strip().lower() in {"true", "1", "yes"} if isinstance(v, str)
+            else bool(v))
+        out = out[flag == weighted]
+    if "metal" in out.columns:
+        out["metal"] = out["metal"].map(_metal)
+    if "quartile" in out.columns:
+        out["quartile"] = out["quartile"].map(_quartile)
+    if "model" in out.columns:
+        out["model"] = out["model"].map(_model)
+    if "outcome" in out.columns:
+        out["outcome"] = out["outcome"].map(_outcome)
+    elif "site" in out.columns:
+        out["outcome"] = out["site"].map(_outcome)
+    if "stratum" in out.columns:
+        out["stratum"] = out["stratum"].map(_dash)
+    return out
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+def _verdicts(df: pd.DataFrame, scale: str, alpha: float) -> pd.DataFrame:
+    pub, ours = df["published"].astype(float), df["ours"].astype(float)
+    null = 1.0 if scale == "ratio" else 0.0
+    s_pub = np.sign(pub - null)
+    s_ours = np.sign(ours - null)
+    known = pub.notna() & ours.notna() & (s_pub != 0) & (s_ours != 0)
+    df["same_direction"] = pd.array(np.where(known, s_pub == s_ours, pd.NA), dtype="boolean")
+    lo_p, hi_p = df["published_ci_lower"].astype(float), df["published_ci_upper"].astype(float)
+    lo_o, hi_o = df["ours_ci_lower"].astype(float), df["ours_ci_upper"].astype(float)
+    both_ci = lo_p.notna() & hi_p.notna() & lo_o.notna() & hi_o.notna()
+    df["ci_overlap"] = pd.array(np.where(both_ci, (lo_p <= hi_o) & (lo_o <= hi_p), pd.NA),
+                                dtype="boolean")
+    has_ours_ci = pub.notna() & lo_o.notna() & hi_o.notna()
+    df["published_in_ci"] = pd.array(
+        np.where(has_ours_ci, (lo_o <= pub) & (pub <= hi_o), pd.NA), dtype="boolean")
+    if scale == "ratio":
+        df["ratio"] = ours / pub
+        df["difference"] = np.nan
+    else:
+        df["ratio"] = np.nan
+        df["difference"] = ours - pub
+    p_pub, p_ours = df["published_p"].astype(float), df["ours_p"].astype(float)
+    df["significant_published"] = pd.array(np.where(p_pub.notna(), p_pub < alpha, pd.NA),
+                                           dtype="boolean")
+    df["significant_ours"] = pd.array(np.where(p_ours.notna(), p_ours < alpha, pd.NA),
+                                      dtype="boolean")
+    df["same_significance"] = df["significant_published"] == df["significant_ours"]
+    df["verdict"] = [
+        _verdict(*row) for row in zip(
+            ours.notna() | p_ours.notna(), df["same_direction"], df["significant_published"],
+            df["significant_ours"], pub.isna() & p_pub.notna(), strict=True)
+    ]
+    return df
+
+
+def _verdict(have_ours, same_dir, sig_pub, sig_ours, p_only) -> str:
+    if not have_ours:
+        return "not compared"
+    same_sig = pd.NA if (pd.isna(sig_pub) or pd.isna(sig_ours)) else sig_pub == sig_ours
+    if p_only:
+        return "p only" if pd.isna(same_sig) else ("agree" if same_sig else "significance differs")
+    if pd.isna(same_dir):
+        return "direction unknown"
+    if same_dir:
+        if pd.isna(same_sig) or same_sig:
+            return "agree"
+        return "significance differs"
+    if pd.isna(sig_pub) or pd.isna(sig_ours) or not (sig_pub or sig_ours):
+        return "opposite, both n.s."
+    return "opposite"
+
+
+def compare(
+    pub: pd.DataFrame,
+    ours: pd.DataFrame | None,
+    keys: list[str],
+    *,
+    table: str,
+    quantity: str,
+    scale: str = "ratio",
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Join published cells to ours on ``keys`` and add per-cell verdicts.
+
+    Parameters
+    ----------
+    pub : pandas.DataFrame
+        Published cells with ``estimate``, ``ci_lower``, ``ci_upper``, ``p``
+        (and optionally ``reading``) plus the key columns. For a P-value-only
+        quantity (``"p_trend"``), ``estimate`` is NaN and ``p`` holds it.
+    ours : pandas.DataFrame or None
+        Our cells, already normalised, same columns; None means we have no
+        results (every cell "not compared").
+    keys : list of str
+        Join keys; every published row is kept (left join). Duplicated keys
+        in ``ours`` raise ``ValueError``.
+    table, quantity : str
+        Labels written to the ``table`` and ``quantity`` columns.
+    scale : {"ratio", "difference"}
+        Ratio scale (odds ratios, null 1) or difference scale (β, null 0).
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published cell with the columns :data:`COLUMNS`.
+    """
+    value_cols = ["estimate", "ci_lower", "ci_upper", "p"]
+    left = pub.copy()
+    for c in value_cols:
+        if c not in left.columns:
+            left[c] = np.nan
+    left = left[keys + value_cols + (["reading"] if "reading" in left.columns else [])]
+    left = left.rename(columns={"estimate": "published", "ci_lower": "published_ci_lower",
+                                "ci_upper": "published_ci_upper", "p": "published_p"})
+    if ours is None or ours.empty:
+        right = pd.DataFrame(columns=keys + ["ours", "ours_ci_lower", "ours_ci_upper",
+                                             "ours_p"])
+    else:
+        right = ours.dropna(subset=keys).copy()
+        for c in value_cols:
+            if c not in right.columns:
+                right[c] = np.nan
+        if right.duplicated(keys).any():
+            dup = right[right.duplicated(keys, keep=False)][keys].drop_duplicates()
+            raise ValueError(f"{table}: our results repeat keys {dup.to_dict('records')[:3]} "
+                             "(pass weighted=True/False?)")
+        right = right[keys + value_cols].rename(columns={
+            "estimate": "ours", "ci_lower": "ours_ci_lower", "ci_upper": "ours_ci_upper",
+            "p": "ours_p"})
+    for k in keys:
+        left[k] = left[k].astype(object)
+        right[k] = right[k].astype(object)
+    df = left.merge(right, on=keys, how="left")
+    df["table"], df["quantity"] = table, quantity
+    df = _verdicts(df, scale, alpha)
+    for c in COLUMNS:
+        if c not in df.columns:
+            df[c] = pd.NA
+    return df[COLUMNS]
+
+
+def _trend_rows(frame: pd.DataFrame, keys: list[str], col: str = "p_trend") -> pd.DataFrame:
+    if frame is None or col not in frame.columns:
+        return None
+    out = frame.dropna(subset=keys).drop_duplicates(keys)[keys + [col]]
+    return out.rename(columns={col: "p"})
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def compare_table2(ours: pd.DataFrame | None, weighted: bool | None = True,
+                   alpha: float = ALPHA) -> pd.DataFrame:
+    """Table 2 (OR of osteoporosis by quartile): 45 OR cells and 15 P for trend.
+
+    Parameters
+    ----------
+    ours : pandas.DataFrame or None
+        Columns ``metal, quartile, model, estimate, ci_lower, ci_upper, p,
+        p_trend`` (+ ``weighted``).
+    weighted : bool or None
+        Which of our fits to compare if both are present.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scorecard rows (:data:`COLUMNS`), quantities ``"OR"`` and ``"p_trend"``.
+    """
+    o = None if ours is None else normalise(ours, weighted)
+    pub = published.table2()
+    keys = ["metal", "quartile", "model"]
+    cells = compare(pub, o, keys, table="Table 2", quantity="OR", alpha=alpha)
+    tk = ["metal", "model"]
+    trend = compare(_trend_rows(pub, tk), _trend_rows(o, tk), tk, table="Table 2",
+                    quantity="p_trend", alpha=alpha)
+    return pd.concat([cells, trend], ignore_index=True)
+
+
+def compare_table3(ours: pd.DataFrame | None, weighted: bool | None = True,
+                   alpha: float = ALPHA) -> pd.DataFrame:
+    """Table 3 (β of BMD by quartile): 90 β cells and 30 P for trend.
+
+    Parameters
+    ----------
+    ours : pandas.DataFrame or None
+        Columns ``metal, quartile, outcome, model, estimate, ci_lower,
+        ci_upper, p, p_trend`` (+ ``weighted``); ``outcome`` as the cohort
+        column (``"bmd_femur"``) or the printed site label.
+    weighted : bool or None
+        Which of our fits to compare if both are present.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scorecard rows, quantities ``"beta"`` and ``"p_trend"``. The paper
+        prints no CI, so ``ci_overlap`` is NA; ``published_in_ci`` applies.
+    """
+    o = None if ours is None else normalise(ours, weighted)
+    pub = published.table3()
+    keys = ["metal", "quartile", "outcome", "model"]
+    cells = compare(pub, o, keys, table="Table 3", quantity="beta", scale="difference",
+                    alpha=alpha)
+    tk = ["metal", "outcome", "model"]
+    trend = compare(_trend_rows(pub, tk), _trend_rows(o, tk), tk, table="Table 3",
+                    quantity="p_trend", alpha=alpha)
+    return pd.concat([cells, trend], ignore_index=True)
+
+
+def compare_table4(ours: pd.DataFrame | None, interactions: pd.DataFrame | None = None,
+                   weighted: bool | None = True, alpha: float = ALPHA) -> pd.DataFrame:
+    """Table 4 (OR by quartile within age / BMI strata), trends and interactions.
+
+    Parameters
+    ----------
+    ours : pandas.DataFrame or None
+        Columns ``metal, quartile, stratifier, stratum, estimate, ci_lower,
+        ci_upper, p, p_trend`` (+ ``weighted``).
+    interactions : pandas.DataFrame or None
+        Columns ``metal, stratifier, p_interaction`` (+ ``weighted``).
+    weighted : bool or None
+        Which of our fits to compare if both are present.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scorecard rows, quantities ``"OR"`` (90), ``"p_trend"`` (30) and
+        ``"p_interaction"`` (10).
+    """
+    o = None if ours is None else normalise(ours, weighted)
+    pub = published.table4()
+    pub["stratum"] = pub["stratum"].map(_dash)
+    keys = ["metal", "quartile", "stratifier", "stratum"]
+    cells = compare(pub, o, keys, table="Table 4", quantity="OR", alpha=alpha)
+    tk = ["metal", "stratifier", "stratum"]
+    trend = compare(_trend_rows(pub, tk), _trend_rows(o, tk), tk, table="Table 4",
+                    quantity="p_trend", alpha=alpha)
+    ik = ["metal", "stratifier"]
+    oi = None if interactions is None else normalise(interactions, weighted)
+    inter = compare(_trend_rows(published.interactions(), ik, "p_interaction"),
+                    _trend_rows(oi, ik, "p_interaction"), ik, table="Table 4",
+                    quantity="p_interaction", alpha=alpha)
+    return pd.concat([cells, trend, inter], ignore_index=True)
+
+
+def _table1_ours(ours: pd.DataFrame, weighted: bool | None) -> pd.DataFrame:
+    """Our Table 1 in the published layout: variable, level, op, n, percent, center, p."""
+    o = ours.copy()
+    if weighted is not None and "weighted" in o.columns:
+        o = o[o["weighted"].astype(str).str.lower().isin(
+            ["true", "1"] if weighted else ["false", "0"])]
+    stat = "statistic_x" if "statistic_x" in o.columns else "statistic"
+    o["level"] = o["level"].fillna("").astype(str)
+    o["op"] = o["op"].astype(int)
+    wide = o.pivot_table(index=["variable", "level", "op"], columns=stat, values="value",
+                         aggfunc="first")
+    wide.columns = [str(c) for c in wide.columns]
+    wide = wide.reset_index()
+    if "p" in o.columns:
+        pvals = o.drop_duplicates(["variable", "level", "op"])[
+            ["variable", "level", "op", "p"]]
+        wide = wide.merge(pvals, on=["variable", "level", "op"], how="left")
+    return wide
+
+
+def compare_table1(ours: pd.DataFrame | None, weighted: bool | None = False,
+                   alpha: float = ALPHA) -> pd.DataFrame:
+    """Table 1: counts, percentages, centres of continuous rows and P-values.
+
+    Parameters
+    ----------
+    ours : pandas.DataFrame or None
+        Long frame as :meth:`osteometals.table1.Table1.tidy` (``variable,
+        level, op, weighted, statistic, value`` and ``p``), where
+        ``statistic`` is one of ``n, pct, mean, sd, median, q1, q3``.
+    weighted : bool or None, default False
+        The paper's Table 1 is unweighted (n and unweighted %).
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scorecard rows with quantities ``"n"``, ``"percent"``, ``"mean"``
+        (the paper's centre, compared with our mean), and ``"p"`` (one per
+        variable), all on the difference scale.
+    """
+    pub = published.table1()
+    pub = pub[pub.variable != "op"].copy()
+    pub["level"] = pub["level"].astype(str)
+    keys = ["variable", "level", "op"]
+    o = None if ours is None else _table1_ours(ours, weighted)
+    out = []
+    cat = pub[pub.summary == "n (%)"]
+    cont = pub[pub.summary != "n (%)"]
+    for quantity, src, col, ours_col in (("n", cat, "n", "n"), ("percent", cat, "percent", "pct"),
+                                         ("mean", cont, "center", "mean")):
+        p = src[keys + [col, "reading"]].rename(columns={col: "estimate"})
+        p["estimate"] = p["estimate"].astype(float)
+        r = None
+        if o is not None and ours_col in o.columns:
+            r = o[keys + [ours_col]].rename(columns={ours_col: "estimate"})
+        out.append(compare(p, r, keys, table="Table 1", quantity=quantity, scale="difference",
+                           alpha=alpha))
+    pk = ["variable"]
+    pp = pub.drop_duplicates("variable")[["variable", "p"]]
+    rp = None
+    if o is not None and "p" in o.columns:
+        rp = o.drop_duplicates("variable")[["variable", "p"]]
+    out.append(compare(pp, rp, pk, table="Table 1", quantity="p", alpha=alpha))
+    res = pd.concat(out, ignore_index=True)
+    # a direction is meaningless for counts and P-values: judge those on closeness only
+    res.loc[res.quantity.isin(["n", "percent", "mean"]), ["same_direction"]] = pd.NA
+    res.loc[res.quantity.isin(["n", "percent", "mean"]), "verdict"] = np.where(
+        res.loc[res.quantity.isin(["n", "percent", "mean"]), "ours"].isna(), "not compared",
+        "difference")
+    return res
+
+
+# ----------------------------------------------------------------------------- all tables
+
+
+def load_results(results_root: str | Path,
+                 files: tuple[tuple[str, str, str], ...] = RESULT_FILES
+                 ) -> dict[str, pd.DataFrame | None]:
+    """Read our results CSVs; a missing file gives None (its cells are "not compared").
+
+    Parameters
+    ----------
+    results_root : str or Path
+        Folder holding one sub-folder per chapter (``book/_build/results``).
+    files : tuple of (table, chapter, file)
+        Where each table's results live; default :data:`RESULT_FILES`.
+
+    Returns
+    -------
+    dict
+        Table name -> DataFrame or None.
+    """
+    root = Path(results_root)
+    out: dict[str, pd.DataFrame | None] = {}
+    for table, chapter, name in files:
+        path = root / chapter / name
+        out[table] = pd.read_csv(path, keep_default_na=True) if path.exists() else None
+    return out
+
+
+def scorecard(results: Mapping[str, pd.DataFrame | None], weighted: bool | None = True,
+              alpha: float = ALPHA) -> pd.DataFrame:
+    """Every published number joined to ours, with verdicts.
+
+    Parameters
+    ----------
+    results : mapping
+        As returned by :func:`load_results` (keys ``"Table 1"`` ...
+        ``"Table 4 interaction"``).
+    weighted : bool or None
+        Which of our regression fits to compare (Table 1 is always the
+        unweighted version, as the paper's).
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`, one row per published number.
+    """
+    parts = [
+        compare_table1(results.get("Table 1"), weighted=False, alpha=alpha),
+        compare_table2(results.get("Table 2"), weighted=weighted, alpha=alpha),
+        compare_table3(results.get("Table 3"), weighted=weighted, alpha=alpha),
+        compare_table4(results.get("Table 4"), results.get("Table 4 interaction"),
+                       weighted=weighted, alpha=alpha),
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def summarise(card: pd.DataFrame) -> pd.DataFrame:
+    """Counts per table and quantity.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        Output of :func:`scorecard` or a ``compare_*`` function.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``table`` x ``quantity`` with ``published`` (cells in
+        the paper), ``compared`` (cells we have), ``same_direction``,
+        ``ci_overlap`` (and ``ci_comparable``, cells where both CIs exist),
+        ``published_in_ci``, ``same_significance``, ``significant_published``,
+        ``significant_both``, ``agree`` (verdict ``"agree"``) and
+        ``median_ratio`` / ``median_abs_difference``.
+    """
+
+    def count(s: pd.Series) -> int:
+        return int(s.fillna(False).astype(bool).sum())
+
+    rows = []
+    for (table, quantity), g in card.groupby(["table", "quantity"], sort=False):
+        have = g["ours"].notna() | g["ours_p"].notna()
+        rows.append({
+            "table": table,
+            "quantity": quantity,
+            "published": int(len(g)),
+            "compared": int(have.sum()),
+            "same_direction": count(g["same_direction"]),
+            "direction_comparable": int(g["same_direction"].notna().sum()),
+            "ci_overlap": count(g["ci_overlap"]),
+            "ci_comparable": int(g["ci_overlap"].notna().sum()),
+            "published_in_ci": count(g["published_in_ci"]),
+            "same_significance": count(g["same_significance"]),
+            "significant_published": count(g["significant_published"]),
+            "significant_ours": count(g["significant_ours"]),
+            "significant_both": count(g["significant_published"] & g["significant_ours"]),
+            "agree": int((g["verdict"] == "agree").sum()),
+            "median_ratio": float(g["ratio"].astype(float).median()),
+            "median_abs_difference": float(g["difference"].astype(float).abs().median()),
+        })
+    return pd.DataFrame(rows)
