@@ -18,6 +18,7 @@ instead, so the default book is never overwritten.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ import pandas as pd
 from osteometals.chapters import BOOK_DIR, Chapter, find_chapter, list_chapters
 
 BUILD_DIR = BOOK_DIR / "_build"
-RUNS_DIR = BOOK_DIR.parent / "runs"
+#: Reruns go here; ``OSTEOMETALS_RUNS_DIR`` moves them (tests use a temporary folder).
+RUNS_DIR = Path(os.environ.get("OSTEOMETALS_RUNS_DIR", BOOK_DIR.parent / "runs"))
 
 #: Files and folders of ``book/`` that the rendered book needs besides chapters.
 STATIC = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "primer.md", "_static")

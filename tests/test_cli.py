@@ -1,0 +1,73 @@
+"""The command line: list parameters, rerun a chapter into its own folder, refuse bad input."""
+
+import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from osteometals.build import BUILD_DIR
+from osteometals.chapters import find_chapter
+
+
+def osteometals(*args, env=None):
+    """Run the installed ``osteometals`` command; return the completed process."""
+    exe = Path(sys.executable).parent / "osteometals"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env)
+
+
+def test_list_shows_each_parameter_with_type_default_and_help():
+    out = osteometals("list", "03").stdout
+    chapter = find_chapter("03")
+    assert chapter.name in out
+    for p in chapter.parameters:
+        assert p.name in out and p.help in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "03", "-p", "no_such_parameter", "1"], "has no parameter 'no_such_parameter'"),
+        (["run", "03", "-p", "spine_reference", "dxa"], "choose one of"),
+        (["run", "99_nothing"], "no chapter called"),
+        (["run", "03", "-p", "spine_reference"], "expected '-p NAME VALUE'"),
+    ],
+)
+def test_bad_chapter_or_parameter_fails_at_once_with_a_clear_message(args, message):
+    start = time.perf_counter()
+    result = osteometals(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.perf_counter() - start < 30  # refused before any chapter runs
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.csv"))
+    }
+
+
+@pytest.mark.mirror
+@pytest.mark.book
+@pytest.mark.slow
+def test_rerun_with_another_spine_reference_goes_to_its_own_folder(tmp_path, monkeypatch):
+    default_results = BUILD_DIR / "results" / "03_quartile_odds"
+    if not default_results.is_dir():
+        pytest.fail("the book is not built: run `make book` first")
+    before = _digest(default_results)
+    chapter = find_chapter("03")
+    other = next(c for c in chapter.parameter("spine_reference").choices
+                 if c != chapter.parameter("spine_reference").default)
+    env = dict(__import__("os").environ, OSTEOMETALS_RUNS_DIR=str(tmp_path))
+    result = osteometals("run", "03", "-p", "spine_reference", other, env=env)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / chapter.name / f"spine_reference={other}"
+    assert str(folder) in result.stdout
+    assert (folder / f"{chapter.name}.ipynb").is_file()
+    assert (folder / f"{chapter.name}.html").is_file()
+    assert _digest(folder / "results"), "the rerun wrote no results"
+    assert _digest(folder / "results") != before, "another reference changed nothing"
+    assert _digest(default_results) == before, "the rerun touched the default book"
