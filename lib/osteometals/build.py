@@ -37,7 +37,10 @@ BUILD_DIR = BOOK_DIR / "_build"
 RUNS_DIR = Path(os.environ.get("OSTEOMETALS_RUNS_DIR", BOOK_DIR.parent / "runs"))
 
 #: Files and folders of ``book/`` that the rendered book needs besides chapters.
-STATIC = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "primer.md", "_static")
+STATIC = (
+    "_config.yml", "_toc.yml", "intro.md", "primer.md", "references.md", "references.bib",
+    "_static",
+)
 
 
 class ChapterFailed(RuntimeError):
