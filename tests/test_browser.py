@@ -324,16 +324,19 @@ def chapter_reports(browser, book_site):
     }
 
 
+@pytest.mark.book
 def test_every_chapter_page_loads_without_console_errors(chapter_reports):
     problems = [line for r in chapter_reports.values() for line in r.problems()]
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.book
 def test_every_figure_image_of_every_chapter_has_loaded(chapter_reports):
     broken = {name: r.broken_images for name, r in chapter_reports.items() if r.broken_images}
     assert broken == {}
 
 
+@pytest.mark.book
 def test_chapters_with_results_show_a_table(chapter_reports):
     expected = [name for name in chapter_reports if name[:2] in TABLE_CHAPTERS]
     assert expected, "none of the chapters that should show a table was found"
@@ -341,12 +344,14 @@ def test_chapters_with_results_show_a_table(chapter_reports):
     assert without == [], f"chapters without a <table> in their main content: {without}"
 
 
+@pytest.mark.book
 def test_every_chapter_page_has_a_screenshot(chapter_reports):
     for name, report in chapter_reports.items():
         assert report.screenshot == SCREENSHOTS / f"{name}.png"
         assert report.screenshot.stat().st_size > 1000
 
 
+@pytest.mark.book
 def test_the_book_search_finds_selenium(browser, book_site):
     hits = search(browser, book_site, "selenium", screenshot=SCREENSHOTS / "search.png")
     assert hits, "search.html?q=selenium listed no result"
