@@ -470,3 +470,134 @@ def wqs_weight_bars(
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def bkmr_univariate(
+    curves: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    compare: pd.DataFrame | None = None,
+    compare_label: str = "approximation",
+    label: str = "exact",
+) -> Figure:
+    """BKMR univariate exposure-response curves with credible bands (Figure 3A).
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Columns ``exposure``, ``z``, ``est``, ``lower``, ``upper``
+        (:meth:`osteometals.bkmr.BKMRFit.univariate`), drawn as a light band;
+        if present, ``lower_vs_median`` and ``upper_vs_median`` are drawn as
+        a darker inner band.
+    labels : dict, optional
+        Display name per exposure.
+    compare : pandas.DataFrame, optional
+        A second set of curves (same columns), drawn as dashed lines.
+    compare_label : str
+        Legend label of ``compare``.
+    label : str
+        Legend label of ``curves``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per exposure, x: z-score of the ln concentration, y: h on
+        the probit scale (shifted to mean zero over the grid, as in bkmr).
+    """
+    names = list(dict.fromkeys(curves["exposure"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(2.3 * len(names), 2.8), sharey=True,
+                             squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        c = curves[curves["exposure"] == name]
+        ax.fill_between(c["z"], c["lower"], c["upper"], color="#4c72b0", alpha=0.18, lw=0)
+        if "lower_vs_median" in c:
+            ax.fill_between(c["z"], c["lower_vs_median"], c["upper_vs_median"],
+                            color="#4c72b0", alpha=0.3, lw=0)
+        ax.plot(c["z"], c["est"], color="#4c72b0", lw=1.5, label=label)
+        if compare is not None:
+            k = compare[compare["exposure"] == name]
+            ax.plot(k["z"], k["est"], color="#dd8452", lw=1.2, ls="--", label=compare_label)
+            ax.plot(k["z"], k["lower"], color="#dd8452", lw=0.6, ls=":")
+            ax.plot(k["z"], k["upper"], color="#dd8452", lw=0.6, ls=":")
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_title((labels or {}).get(name, name), fontsize=10)
+        ax.set_xlabel("z-score of ln metal")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_ylabel("h(z) (probit scale)")
+    if compare is not None:
+        axes[0][-1].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_overall(
+    overall: pd.DataFrame,
+    compare: pd.DataFrame | None = None,
+    compare_label: str = "approximation",
+    label: str = "exact",
+) -> Figure:
+    """BKMR overall mixture effect against all metals at their medians (Figure 3B).
+
+    Parameters
+    ----------
+    overall : pandas.DataFrame
+        Columns ``quantile``, ``est``, ``lower``, ``upper``
+        (:meth:`osteometals.bkmr.BKMRFit.overall`).
+    compare : pandas.DataFrame, optional
+        A second estimate (same columns), drawn offset to the right.
+    compare_label : str
+        Legend label of ``compare``.
+    label : str
+        Legend label of ``overall``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Point estimates with 95% credible intervals per quantile.
+    """
+    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    q = overall["quantile"].to_numpy()
+    est = overall["est"].to_numpy()
+    ax.errorbar(q, est, yerr=[est - overall["lower"], overall["upper"] - est], fmt="o",
+                color="#4c72b0", ms=4, capsize=2, label=label)
+    if compare is not None:
+        e2 = compare["est"].to_numpy()
+        ax.errorbar(compare["quantile"] + 0.012, e2,
+                    yerr=[e2 - compare["lower"], compare["upper"] - e2], fmt="s",
+                    color="#dd8452", ms=3, capsize=2, label=compare_label)
+        ax.legend(fontsize=8, frameon=False)
+    ax.axhline(0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("quantile of all five metals")
+    ax.set_ylabel("h(q) - h(median)\n(probit scale)")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_traces(traces: pd.DataFrame) -> Figure:
+    """Trace plots of BKMR chains, one panel per quantity, one colour per chain.
+
+    Parameters
+    ----------
+    traces : pandas.DataFrame
+        Columns ``chain``, ``draw``, ``quantity``, ``value``
+        (:meth:`osteometals.bkmr.BKMRFit.traces`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = list(dict.fromkeys(traces["quantity"]))
+    fig, axes = plt.subplots(len(names), 1, figsize=(7.0, 1.5 * len(names)), sharex=True,
+                             squeeze=False)
+    colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        t = traces[traces["quantity"] == name]
+        for c, g in t.groupby("chain"):
+            ax.plot(g["draw"], g["value"], lw=0.5, color=colours[int(c) % len(colours)],
+                    alpha=0.8, label=f"chain {int(c) + 1}")
+        ax.set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0, 0].legend(fontsize=7, frameon=False, ncol=4, loc="upper right")
+    axes[-1, 0].set_xlabel("retained draw (after warm-up and thinning)")
+    fig.tight_layout()
+    return fig
