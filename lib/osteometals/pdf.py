@@ -49,7 +49,9 @@ PRINT_CSS = """
   max-height: none !important;
 }
 pre { white-space: pre-wrap !important; word-break: break-word; }
-table { font-size: 0.8em; }
+table { font-size: 0.6em; }
+td, th { padding: 1px 3px !important; }
+.bd-article-container, .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 img { max-width: 100% !important; height: auto; }
 figure, img, table { break-inside: avoid; }
 .tag_injected-parameters { display: none !important; }
