@@ -3,12 +3,18 @@
 The NHANES mirror: when ``NHANES_MIRROR`` is not set, it defaults to the
 sibling folder ``../shared/data/nhanes`` of the repository if that exists.
 Tests marked ``@pytest.mark.mirror`` are skipped when there is no mirror.
+
+The tiny book: ``write_tiny_book`` writes a one-chapter Jupyter Book whose
+chapter (:data:`TINY_CHAPTER`) has every feature the build and browser tests
+look for, so that both test the same chapter.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
@@ -44,3 +50,95 @@ def nhanes_mirror() -> Path:
     if path is None:
         pytest.skip(reason)
     return path
+
+
+#: A chapter with parameters (int, Literal, ``output_dir``), a CSV written to
+#: ``output_dir``, a glued number used in the prose, a table, a captioned
+#: figure and a ``hide-input`` cell. Searchable by the word "zirconium".
+TINY_CHAPTER = dedent(
+    '''\
+    ---
+    jupytext:
+      text_representation:
+        format_name: myst
+    kernelspec:
+      name: python3
+      display_name: Python 3
+    ---
+
+    # A tiny chapter about zirconium
+
+    ```{code-cell} ipython3
+    from pathlib import Path
+    from typing import Literal
+
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from myst_nb import glue
+    ```
+
+    ```{code-cell} ipython3
+    :tags: [parameters]
+
+    k: int = 2  # a number
+    flavour: Literal["plain", "fancy"] = "plain"  # a choice
+    output_dir: str = "results"  # where results go
+    ```
+
+    ```{code-cell} ipython3
+    table = pd.DataFrame({"k": [k], "flavour": [flavour]})
+    table.to_csv(Path(output_dir) / "table.csv", index=False)
+    glue("k_squared", k * k)
+    pd.DataFrame({"metal": ["zirconium"], "level": [1.5]})
+    ```
+
+    ```{code-cell} ipython3
+    ---
+    mystnb:
+      figure:
+        caption: A line.
+        name: fig-line
+    ---
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, k])
+    plt.show()
+    ```
+
+    ```{code-cell} ipython3
+    :tags: [hide-input]
+
+    print("quietly" + "computed")
+    ```
+
+    The square of k is {glue:text}`k_squared`.
+    '''
+)
+
+
+@pytest.fixture(scope="session")
+def write_tiny_book() -> Callable[..., Path]:
+    """A function that writes the tiny book's sources into a folder.
+
+    Returns
+    -------
+    callable
+        ``write(book, intro="# Intro\\n\\nHello.\\n") -> book``: writes
+        ``chapters/01_tiny.md`` (:data:`TINY_CHAPTER`), ``intro.md`` (the root
+        page, ``intro``), ``_config.yml`` (execution off, ``dollarmath``) and
+        ``_toc.yml`` into the folder ``book`` and returns it.
+    """
+
+    def write(book: Path, intro: str = "# Intro\n\nHello.\n") -> Path:
+        (book / "chapters").mkdir(parents=True)
+        (book / "chapters" / "01_tiny.md").write_text(TINY_CHAPTER)
+        (book / "intro.md").write_text(intro)
+        (book / "_config.yml").write_text(
+            "title: Tiny\nexecute:\n  execute_notebooks: 'off'\n"
+            "parse:\n  myst_enable_extensions: [dollarmath]\n"
+        )
+        (book / "_toc.yml").write_text(
+            "format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_tiny\n"
+        )
+        return book
+
+    return write

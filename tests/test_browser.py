@@ -149,49 +149,6 @@ def test_a_screenshot_is_written_on_request(browser, site, tmp_path):
     assert report.screenshot.read_bytes().startswith(b"\x89PNG")
 
 
-TINY_CHAPTER = dedent(
-    '''\
-    ---
-    jupytext:
-      text_representation:
-        format_name: myst
-    kernelspec:
-      name: python3
-      display_name: Python 3
-    ---
-
-    # A tiny chapter about zirconium
-
-    ```{code-cell} ipython3
-    import matplotlib.pyplot as plt
-    import pandas as pd
-    ```
-
-    ```{code-cell} ipython3
-    :tags: [parameters]
-
-    output_dir: str = "results"  # where results go
-    ```
-
-    ```{code-cell} ipython3
-    pd.DataFrame({"metal": ["zirconium"], "level": [1.5]})
-    ```
-
-    ```{code-cell} ipython3
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
-    plt.show()
-    ```
-
-    ```{code-cell} ipython3
-    :tags: [hide-input]
-
-    print("quietly" + "computed")
-    ```
-    '''
-)
-
-
 TINY_INTRO = dedent(
     """\
     # Intro
@@ -208,19 +165,9 @@ TINY_INTRO = dedent(
 
 
 @pytest.fixture(scope="module")
-def tiny_book(tmp_path_factory):
-    """A one-chapter Jupyter Book with its chapter executed: (book folder, build folder)."""
-    book = tmp_path_factory.mktemp("tiny") / "book"
-    (book / "chapters").mkdir(parents=True)
-    (book / "chapters" / "01_tiny.md").write_text(TINY_CHAPTER)
-    (book / "intro.md").write_text(TINY_INTRO)
-    (book / "_config.yml").write_text(
-        "title: Tiny\nexecute:\n  execute_notebooks: 'off'\n"
-        "parse:\n  myst_enable_extensions: [dollarmath]\n"
-    )
-    (book / "_toc.yml").write_text(
-        "format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_tiny\n"
-    )
+def tiny_book(tmp_path_factory, write_tiny_book):
+    """The tiny book (``tests/conftest.py``) with its chapter executed: (book, build folder)."""
+    book = write_tiny_book(tmp_path_factory.mktemp("tiny") / "book", intro=TINY_INTRO)
     build = book / "_build"
     chapter = load_chapter(book / "chapters" / "01_tiny.md")
     execute_chapter(chapter, build / "executed" / "chapters" / "01_tiny.ipynb", build / "res")

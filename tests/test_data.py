@@ -301,14 +301,31 @@ def test_with_nothing_anywhere_one_error_names_every_table_and_its_url(env):
     assert all(m.reason.startswith("not tried") for m in err.missing[1:])
 
 
-def test_ensure_tables_collects_missing_and_corrupt_tables_in_one_error(env):
-    sha = write_xpt(env.mirror / "raw" / "DEMO_H.XPT", synthetic_demo(), "DEMO_H")
-    (env.mirror / "raw" / "BMX_H.XPT").write_bytes(b"corrupt")
-    tables = {
+def good_corrupt_and_missing_tables(mirror: Path) -> dict[str, registry.Table]:
+    """A registry of three tables whose mirror files are good, corrupt and missing.
+
+    Parameters
+    ----------
+    mirror : pathlib.Path
+        The fake mirror; files are written under ``mirror / "raw"``.
+
+    Returns
+    -------
+    dict of str -> osteometals.registry.Table
+        DEMO_H, a verified synthetic XPT; BMX_H, whose bytes do not match its
+        checksum; BPQ_H, with no file.
+    """
+    sha = write_xpt(mirror / "raw" / "DEMO_H.XPT", synthetic_demo(), "DEMO_H")
+    (mirror / "raw" / "BMX_H.XPT").write_bytes(b"corrupt")
+    return {
         "DEMO_H": make_table("DEMO", "H", xpt_sha256=sha),
         "BMX_H": make_table("BMX", "H", xpt_sha256=sha),
         "BPQ_H": make_table("BPQ", "H", xpt_sha256=sha),
     }
+
+
+def test_ensure_tables_collects_missing_and_corrupt_tables_in_one_error(env):
+    tables = good_corrupt_and_missing_tables(env.mirror)
 
     with pytest.raises(DataUnavailable) as info:
         ensure_tables(["DEMO_H", "BMX_H", "BPQ_H"], registry=tables, progress=False)
@@ -319,13 +336,7 @@ def test_ensure_tables_collects_missing_and_corrupt_tables_in_one_error(env):
 
 
 def test_table_status_reports_each_table_without_downloading(env, served):
-    sha = write_xpt(env.mirror / "raw" / "DEMO_H.XPT", synthetic_demo(), "DEMO_H")
-    (env.mirror / "raw" / "BMX_H.XPT").write_bytes(b"corrupt")
-    tables = {
-        "DEMO_H": make_table("DEMO", "H", xpt_sha256=sha),
-        "BMX_H": make_table("BMX", "H", xpt_sha256=sha),
-        "BPQ_H": make_table("BPQ", "H", xpt_sha256=sha),
-    }
+    tables = good_corrupt_and_missing_tables(env.mirror)
 
     status = table_status(["DEMO_H", "BMX_H", "BPQ_H"], registry=tables).set_index("table")
 

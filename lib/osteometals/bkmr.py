@@ -1576,6 +1576,25 @@ def _split(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
 
 
+def _split_chains(x) -> np.ndarray | None:
+    """Draws as split half-chains, or None when all draws are equal.
+
+    Parameters
+    ----------
+    x : array_like, shape (chains, draws) or (draws,)
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Shape (2 * chains, draws // 2): each chain cut in half
+        (:func:`_split`); None for constant draws, whose diagnostics are NaN.
+    """
+    x = _as_chains(x)
+    if np.ptp(x) == 0:
+        return None
+    return _split(x)
+
+
 def _rank_normalize(x: np.ndarray) -> np.ndarray:
     from scipy.stats import norm, rankdata
 
@@ -1614,10 +1633,9 @@ def split_rhat(x, rank_normalize: bool = True) -> float:
     -------
     float
     """
-    x = _as_chains(x)
-    if np.ptp(x) == 0:
+    s = _split_chains(x)
+    if s is None:
         return float("nan")
-    s = _split(x)
     if not rank_normalize:
         return _rhat_basic(s)
     bulk = _rhat_basic(_rank_normalize(s))
@@ -1679,10 +1697,9 @@ def ess(x, rank_normalize: bool = True) -> float:
     -------
     float
     """
-    x = _as_chains(x)
-    if np.ptp(x) == 0:
+    s = _split_chains(x)
+    if s is None:
         return float("nan")
-    s = _split(x)
     return _ess_raw(_rank_normalize(s) if rank_normalize else s)
 
 
@@ -1697,10 +1714,9 @@ def ess_tail(x) -> float:
     -------
     float
     """
-    x = _as_chains(x)
-    if np.ptp(x) == 0:
+    s = _split_chains(x)
+    if s is None:
         return float("nan")
-    s = _split(x)
     out = []
     for q in (0.05, 0.95):
         ind = (s <= np.quantile(s, q)).astype(float)

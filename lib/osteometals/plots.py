@@ -28,6 +28,33 @@ def _arrow(ax, x0, y0, x1, y1):
                 arrowprops={"arrowstyle": "-|>", "color": "#34495e", "lw": 1.0})
 
 
+def _despine(*axes) -> None:
+    """Hide the top and right spines of each axes (the house style of every figure).
+
+    Parameters
+    ----------
+    *axes : matplotlib.axes.Axes
+    """
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+
+
+def _label(labels: dict[str, str] | None, key: str) -> str:
+    """Display name of ``key`` from an optional ``labels`` mapping (default: ``key`` itself).
+
+    Parameters
+    ----------
+    labels : dict or None
+        Key -> display name.
+    key : str
+
+    Returns
+    -------
+    str
+    """
+    return (labels or {}).get(key, key)
+
+
 def flow_diagram(
     flow: pd.DataFrame,
     final_note: str | None = None,
@@ -125,8 +152,7 @@ def multiverse_plot(
         a2.axvline(published_pct, ls="--", color="grey", lw=1)
         a2.text(published_pct, y.max() + 0.6, "paper", ha="center", fontsize=8, color="grey")
     a2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
-    for a in (a1, a2):
-        a.spines[["top", "right"]].set_visible(False)
+    _despine(a1, a2)
     a1.set_ylim(-0.7, len(labels) - 0.1)
     fig.tight_layout()
     return fig
@@ -215,8 +241,8 @@ def subgroup_forest(
             ax.axvline(1, color="grey", lw=0.8)
             ax.set_xscale("log")
             ax.set_yticks(ticks, names, fontsize=7)
-            ax.spines[["top", "right"]].set_visible(False)
-            title = (labels or {}).get(metal, metal)
+            _despine(ax)
+            title = _label(labels, metal)
             ax.set_title(f"{title} by {_BY.get(by, by)}", fontsize=9, loc="left")
     for ax in axes[-1]:
         ax.set_xlabel("Odds ratio of osteoporosis vs Q1 (log scale)")
@@ -282,7 +308,7 @@ def scorecard_scatter(card: pd.DataFrame) -> Figure:
                      f"n = {len(g)}", fontsize=9)
         ax.set_xlabel("paper")
         ax.set_ylabel("this book")
-        ax.spines[["top", "right"]].set_visible(False)
+        _despine(ax)
     fig.tight_layout()
     return fig
 
@@ -317,7 +343,7 @@ def verdict_bars(card: pd.DataFrame) -> Figure:
     ax.set_xlabel("published numbers")
     ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18),
               frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+    _despine(ax)
     fig.tight_layout()
     return fig
 
@@ -405,8 +431,8 @@ def quartile_forest(
             ax.set_xticks(ticks_x, [f"{t:g}" for t in ticks_x])
         else:
             ax.xaxis.set_major_locator(plt.MaxNLocator(4))
-        ax.set_title((labels or {}).get(metal, metal), fontsize=10)
-        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_title(_label(labels, metal), fontsize=10)
+        _despine(ax)
         ax.tick_params(axis="x", labelsize=8)
         if xlabel:
             ax.set_xlabel(xlabel, fontsize=8)
@@ -452,7 +478,7 @@ def wqs_weight_bars(
                              sharex=True, squeeze=False)
     for ax, direction in zip(axes[0], present, strict=True):
         w = weights[weights["direction"] == direction].sort_values("weight")
-        names = [(labels or {}).get(m, m) for m in w["metal"]]
+        names = [_label(labels, m) for m in w["metal"]]
         ypos = np.arange(len(w))
         ax.barh(ypos, w["weight"], color="#4c72b0" if direction == "positive" else "#c44e52")
         if intervals is not None:
@@ -467,7 +493,7 @@ def wqs_weight_bars(
         ax.set_xlim(0, 1)
         ax.set_xlabel("weight")
         ax.set_title(f"{direction.capitalize()} direction", fontsize=10)
-        ax.spines[["top", "right"]].set_visible(False)
+        _despine(ax)
     fig.tight_layout()
     return fig
 
@@ -519,9 +545,9 @@ def bkmr_univariate(
             ax.plot(k["z"], k["lower"], color="#dd8452", lw=0.6, ls=":")
             ax.plot(k["z"], k["upper"], color="#dd8452", lw=0.6, ls=":")
         ax.axhline(0, color="grey", lw=0.6)
-        ax.set_title((labels or {}).get(name, name), fontsize=10)
+        ax.set_title(_label(labels, name), fontsize=10)
         ax.set_xlabel("z-score of ln metal")
-        ax.spines[["top", "right"]].set_visible(False)
+        _despine(ax)
     axes[0][0].set_ylabel("h(z) (probit scale)")
     if compare is not None:
         axes[0][-1].legend(fontsize=7, frameon=False)
@@ -568,7 +594,7 @@ def bkmr_overall(
     ax.axhline(0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("quantile of all five metals")
     ax.set_ylabel("h(q) - h(median)\n(probit scale)")
-    ax.spines[["top", "right"]].set_visible(False)
+    _despine(ax)
     fig.tight_layout()
     return fig
 
@@ -596,7 +622,7 @@ def bkmr_traces(traces: pd.DataFrame) -> Figure:
             ax.plot(g["draw"], g["value"], lw=0.5, color=colours[int(c) % len(colours)],
                     alpha=0.8, label=f"chain {int(c) + 1}")
         ax.set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
-        ax.spines[["top", "right"]].set_visible(False)
+        _despine(ax)
     axes[0, 0].legend(fontsize=7, frameon=False, ncol=4, loc="upper right")
     axes[-1, 0].set_xlabel("retained draw (after warm-up and thinning)")
     fig.tight_layout()

@@ -24,7 +24,7 @@ as the groups of Table 1 (``age_group``, ``bmi_group``), or as continuous
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -255,6 +255,87 @@ def _prepare(data: pd.DataFrame, metals: Sequence[str]) -> pd.DataFrame:
     return add_quartiles(data, missing) if missing else data
 
 
+def _models_and_metals(
+    models: Mapping[str, Sequence[str]],
+    metals: Sequence[str],
+    age_bmi: AgeBmi,
+    drop: Iterable[str],
+) -> Iterator[tuple[str, list[str], str]]:
+    """Each model with its adjustment set, crossed with each metal.
+
+    Parameters
+    ----------
+    models : mapping
+        Model name -> adjustment set.
+    metals : sequence of str
+        Metal columns.
+    age_bmi, drop
+        As :func:`adjustment_set`.
+
+    Yields
+    ------
+    tuple of (str, list of str, str)
+        ``(model, covariates, metal)``, models in the outer loop.
+    """
+    for model, covs in models.items():
+        adj = adjustment_set(covs, age_bmi, drop)
+        for m in metals:
+            yield model, adj, m
+
+
+def _tidy_row(
+    metal: str,
+    quartile: str,
+    model: str,
+    coef: Mapping[str, float],
+    p_trend: float,
+    n: int,
+) -> dict[str, object]:
+    """One row of the tidy model output, without ``outcome`` and ``weighted``.
+
+    Parameters
+    ----------
+    metal, quartile, model : str
+        Labels of the row.
+    coef : mapping
+        ``estimate``, ``ci_lower``, ``ci_upper`` and ``p`` of the term (a row
+        of :meth:`osteometals.survey.GLMResult.frame`, or the reference quartile's values).
+    p_trend : float
+        P for trend of the metal in this model.
+    n : int
+        Observations used by the fit.
+
+    Returns
+    -------
+    dict
+    """
+    return {"metal": metal, "quartile": quartile, "model": model,
+            "estimate": coef["estimate"], "ci_lower": coef["ci_lower"],
+            "ci_upper": coef["ci_upper"], "p": coef["p"], "p_trend": p_trend, "n": n}
+
+
+def _tidy_frame(rows: list[dict[str, object]], outcome: str, weighted: bool) -> pd.DataFrame:
+    """Rows of :func:`_tidy_row` as a frame with the columns :data:`TIDY_COLUMNS`.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`_tidy_row`.
+    outcome : str
+        Response column, written to every row.
+    weighted : bool
+        Whether the fits were design-based, written to every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = pd.DataFrame(rows)
+    out["outcome"] = outcome
+    out["weighted"] = weighted
+    return out[TIDY_COLUMNS]
+
+
 def quartile_models(
     data: pd.DataFrame,
     outcome: str,
@@ -306,30 +387,18 @@ def quartile_models(
     """
     d = _prepare(data, metals)
     ratio = family == "binomial"
+    reference = {"estimate": 1.0 if ratio else 0.0, "ci_lower": np.nan, "ci_upper": np.nan,
+                 "p": np.nan}
     rows = []
-    for model, covs in models.items():
-        adj = adjustment_set(covs, age_bmi, drop)
-        for m in metals:
-            res = fit(d, outcome, f"{m}_q", adj, family, weighted, domain, **design)
-            trend = fit(d, outcome, f"{m}_qmed", adj, family, weighted, domain, **design)
-            p_trend = float(trend.pvalues[f"{m}_qmed"])
-            tab = res.frame(alpha, exponentiate=ratio).set_index("term")
-            rows.append(
-                {"metal": m, "quartile": "Q1", "model": model, "estimate": 1.0 if ratio else 0.0}
-                | {"ci_lower": np.nan, "ci_upper": np.nan, "p": np.nan}
-                | {"p_trend": p_trend, "n": res.nobs}
-            )
-            for q in QUARTILES[1:]:
-                r = tab.loc[f"{m}_q[T.{q}]"]
-                rows.append(
-                    {"metal": m, "quartile": q, "model": model, "estimate": r["estimate"]}
-                    | {"ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"], "p": r["p"]}
-                    | {"p_trend": p_trend, "n": res.nobs}
-                )
-    out = pd.DataFrame(rows)
-    out["outcome"] = outcome
-    out["weighted"] = weighted
-    return out[TIDY_COLUMNS]
+    for model, adj, m in _models_and_metals(models, metals, age_bmi, drop):
+        res = fit(d, outcome, f"{m}_q", adj, family, weighted, domain, **design)
+        trend = fit(d, outcome, f"{m}_qmed", adj, family, weighted, domain, **design)
+        p_trend = float(trend.pvalues[f"{m}_qmed"])
+        tab = res.frame(alpha, exponentiate=ratio).set_index("term")
+        rows.append(_tidy_row(m, "Q1", model, reference, p_trend, res.nobs))
+        for q in QUARTILES[1:]:
+            rows.append(_tidy_row(m, q, model, tab.loc[f"{m}_q[T.{q}]"], p_trend, res.nobs))
+    return _tidy_frame(rows, outcome, weighted)
 
 
 def per_sd_models(
@@ -358,20 +427,11 @@ def per_sd_models(
     d = _prepare(data, metals)
     ratio = family == "binomial"
     rows = []
-    for model, covs in models.items():
-        adj = adjustment_set(covs, age_bmi, drop)
-        for m in metals:
-            res = fit(d, outcome, f"{m}_lnsd", adj, family, weighted, domain, **design)
-            r = res.frame(alpha, exponentiate=ratio).set_index("term").loc[f"{m}_lnsd"]
-            rows.append(
-                {"metal": m, "quartile": "per SD", "model": model, "estimate": r["estimate"]}
-                | {"ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"], "p": r["p"]}
-                | {"p_trend": r["p"], "n": res.nobs}
-            )
-    out = pd.DataFrame(rows)
-    out["outcome"] = outcome
-    out["weighted"] = weighted
-    return out[TIDY_COLUMNS]
+    for model, adj, m in _models_and_metals(models, metals, age_bmi, drop):
+        res = fit(d, outcome, f"{m}_lnsd", adj, family, weighted, domain, **design)
+        r = res.frame(alpha, exponentiate=ratio).set_index("term").loc[f"{m}_lnsd"]
+        rows.append(_tidy_row(m, "per SD", model, r, r["p"], res.nobs))
+    return _tidy_frame(rows, outcome, weighted)
 
 
 def interaction_test(

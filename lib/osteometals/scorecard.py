@@ -302,6 +302,35 @@ def _trend_rows(frame: pd.DataFrame, keys: list[str], col: str = "p_trend") -> p
     return out.rename(columns={col: "p"})
 
 
+def _compare_quartile_table(pub: pd.DataFrame, ours: pd.DataFrame | None, keys: list[str],
+                            table: str, quantity: str, alpha: float,
+                            scale: str = "ratio") -> list[pd.DataFrame]:
+    """Compare a quartile table's cells and its P for trend.
+
+    Parameters
+    ----------
+    pub, ours : pandas.DataFrame
+        Published and reproduced cells (``ours`` may be None), with a
+        ``p_trend`` column repeated on every quartile row.
+    keys : list of str
+        Columns identifying a cell, ``"quartile"`` among them; the trend is
+        compared once per combination of the other keys.
+    table, quantity, alpha, scale
+        As :func:`compare`, for the cells (the trend rows get quantity
+        ``"p_trend"``).
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        The cell rows and the trend rows, as :func:`compare` returns them.
+    """
+    cells = compare(pub, ours, keys, table=table, quantity=quantity, scale=scale, alpha=alpha)
+    tk = [k for k in keys if k != "quartile"]
+    trend = compare(_trend_rows(pub, tk), _trend_rows(ours, tk), tk, table=table,
+                    quantity="p_trend", alpha=alpha)
+    return [cells, trend]
+
+
 # ----------------------------------------------------------------------------- tables
 
 
@@ -326,12 +355,9 @@ def compare_table2(ours: pd.DataFrame | None, weighted: bool | None = True,
     """
     o = None if ours is None else normalise(ours, weighted)
     pub = published.table2()
-    keys = ["metal", "quartile", "model"]
-    cells = compare(pub, o, keys, table="Table 2", quantity="OR", alpha=alpha)
-    tk = ["metal", "model"]
-    trend = compare(_trend_rows(pub, tk), _trend_rows(o, tk), tk, table="Table 2",
-                    quantity="p_trend", alpha=alpha)
-    return pd.concat([cells, trend], ignore_index=True)
+    parts = _compare_quartile_table(pub, o, ["metal", "quartile", "model"], table="Table 2",
+                                    quantity="OR", alpha=alpha)
+    return pd.concat(parts, ignore_index=True)
 
 
 def compare_table3(ours: pd.DataFrame | None, weighted: bool | None = True,
@@ -357,13 +383,10 @@ def compare_table3(ours: pd.DataFrame | None, weighted: bool | None = True,
     """
     o = None if ours is None else normalise(ours, weighted)
     pub = published.table3()
-    keys = ["metal", "quartile", "outcome", "model"]
-    cells = compare(pub, o, keys, table="Table 3", quantity="beta", scale="difference",
-                    alpha=alpha)
-    tk = ["metal", "outcome", "model"]
-    trend = compare(_trend_rows(pub, tk), _trend_rows(o, tk), tk, table="Table 3",
-                    quantity="p_trend", alpha=alpha)
-    return pd.concat([cells, trend], ignore_index=True)
+    parts = _compare_quartile_table(pub, o, ["metal", "quartile", "outcome", "model"],
+                                    table="Table 3", quantity="beta", scale="difference",
+                                    alpha=alpha)
+    return pd.concat(parts, ignore_index=True)
 
 
 def compare_table4(ours: pd.DataFrame | None, interactions: pd.DataFrame | None = None,
@@ -391,17 +414,14 @@ def compare_table4(ours: pd.DataFrame | None, interactions: pd.DataFrame | None 
     o = None if ours is None else normalise(ours, weighted)
     pub = published.table4()
     pub["stratum"] = pub["stratum"].map(_dash)
-    keys = ["metal", "quartile", "stratifier", "stratum"]
-    cells = compare(pub, o, keys, table="Table 4", quantity="OR", alpha=alpha)
-    tk = ["metal", "stratifier", "stratum"]
-    trend = compare(_trend_rows(pub, tk), _trend_rows(o, tk), tk, table="Table 4",
-                    quantity="p_trend", alpha=alpha)
+    parts = _compare_quartile_table(pub, o, ["metal", "quartile", "stratifier", "stratum"],
+                                    table="Table 4", quantity="OR", alpha=alpha)
     ik = ["metal", "stratifier"]
     oi = None if interactions is None else normalise(interactions, weighted)
     inter = compare(_trend_rows(published.interactions(), ik, "p_interaction"),
                     _trend_rows(oi, ik, "p_interaction"), ik, table="Table 4",
                     quantity="p_interaction", alpha=alpha)
-    return pd.concat([cells, trend, inter], ignore_index=True)
+    return pd.concat([*parts, inter], ignore_index=True)
 
 
 def _table1_ours(ours: pd.DataFrame, weighted: bool | None) -> pd.DataFrame:
