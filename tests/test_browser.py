@@ -9,8 +9,12 @@ Two layers:
   page loads cleanly, shows its figures and tables, and the search works.
   Screenshots go to ``book/_build/screenshots/``.
 
-Skipped only when Chromium (or Playwright) is absent. A missing real book is
-a failure, not a skip: ``make test`` runs after ``make book``.
+Skipped only when Chromium (or Playwright) is absent. ``.ci/run`` installs
+Chromium, so in CI these tests run. A missing real book is a failure, not a
+skip: ``make test`` runs after ``make book``. The PDF checks need poppler-utils
+(``pdftotext``, ``pdfinfo``, ``pdfimages``), which ``.ci/run`` installs too, and a
+local MathJax (the dev dependency ``django-static-mathjax``): without them the
+PDF test fails and says what to install.
 """
 
 from __future__ import annotations
@@ -203,9 +207,10 @@ def test_the_tiny_book_prints_to_a_pdf_with_its_text_table_and_figure(browser, t
     pdf = build_pdf(build, book_dir=book, browser=browser)
     assert pdf == build / "pdf" / "osteometals.pdf"
     content = pdf.read_bytes()
+    # 20 kB: the embedded PNG figure and fonts alone exceed it; a text-only PDF does not
     assert content.startswith(b"%PDF-") and len(content) > 20_000
-    if shutil.which("pdftotext") is None:
-        pytest.skip("the text checks need pdftotext: apt-get install poppler-utils")
+    missing = [t for t in ("pdftotext", "pdfinfo", "pdfimages") if shutil.which(t) is None]
+    assert missing == [], f"{missing} not found: apt-get install poppler-utils (as .ci/run)"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "A tiny chapter about zirconium" in text and "Hello." in text
     assert re.search(r"zirconium\s+1\.5", text), "the table's row is not in the PDF"
@@ -214,12 +219,14 @@ def test_the_tiny_book_prints_to_a_pdf_with_its_text_table_and_figure(browser, t
     assert "quietlycomputed" in text and '"quietly" + "computed"' not in text, (
         "a hide-input cell prints its output but not its code"
     )
-    if local_mathjax() is not None:
-        assert "a^2" not in text, "the formula was printed as TeX source"
+    assert local_mathjax() is not None, "no local MathJax: pip install django-static-mathjax"
+    assert "a^2" not in text, "the formula was printed as TeX source"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 1
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True)
     widths = [int(row.split()[3]) for row in images.stdout.strip().splitlines()[2:]]
+    # matplotlib's default figure is 6.4 in wide (461 px at 72 dpi, 640 px at 100 dpi):
+    # at least 400 px means the figure itself, not an icon, is embedded
     assert any(w >= 400 for w in widths), f"the figure is not embedded (image widths {widths})"
 
 
@@ -295,10 +302,14 @@ def test_chapters_with_results_show_a_table(chapter_reports):
 def test_every_chapter_page_has_a_screenshot(chapter_reports):
     for name, report in chapter_reports.items():
         assert report.screenshot == SCREENSHOTS / f"{name}.png"
+        assert report.screenshot.read_bytes().startswith(b"\x89PNG")
+        # a blank page's PNG compresses to well under 1 kB; a rendered chapter does not
         assert report.screenshot.stat().st_size > 1000
 
 
 @pytest.mark.book
-def test_the_book_search_finds_selenium(browser, book_site):
+def test_the_book_search_finds_selenium_and_nothing_for_nonsense(browser, book_site):
+    """Selenium is one of the five metals: the chapters name it."""
     hits = search(browser, book_site, "selenium", screenshot=SCREENSHOTS / "search.png")
     assert hits, "search.html?q=selenium listed no result"
+    assert search(browser, book_site, "qqxyzzyqq") == []

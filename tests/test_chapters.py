@@ -70,11 +70,15 @@ def test_an_invalid_default_is_refused():
 
 
 def test_every_chapter_has_a_valid_parameters_cell_with_output_dir():
+    """CONTRIBUTING.md: every chapter has ``output_dir: str = "results"`` and every
+    parameter has help text; names are unique."""
     chapters = list_chapters()
     assert chapters, "no chapters found under book/chapters"
     for chapter in chapters:
         names = [p.name for p in chapter.parameters]
-        assert "output_dir" in names, chapter.name
+        assert len(names) == len(set(names)), f"{chapter.name}: a parameter is declared twice"
+        out = chapter.parameter("output_dir")
+        assert (out.type, out.default) == ("str", "results"), chapter.name
         assert all(p.help for p in chapter.parameters), f"{chapter.name}: a parameter lacks help"
 
 
@@ -84,9 +88,10 @@ def test_every_chapter_in_the_toc_exists_and_vice_versa():
     from osteometals.chapters import BOOK_DIR
 
     toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text())
-    files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
-    in_toc = {f.split("/")[-1] for f in files if f.startswith("chapters/")}
-    assert in_toc == {c.name for c in list_chapters()}
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    in_toc = [f.split("/")[-1] for f in files if f.startswith("chapters/")]
+    assert len(in_toc) == len(set(in_toc)), "a chapter is listed twice in _toc.yml"
+    assert set(in_toc) == {c.name for c in list_chapters()}
 
 
 def test_unknown_chapter_and_unknown_parameter_name_the_known_ones():

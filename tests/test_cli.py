@@ -1,6 +1,7 @@
 """The command line: list parameters, rerun a chapter into its own folder, refuse bad input."""
 
 import hashlib
+import os
 import subprocess
 import sys
 import time
@@ -41,7 +42,9 @@ def test_bad_chapter_or_parameter_fails_at_once_with_a_clear_message(args, messa
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert time.perf_counter() - start < 30  # refused before any chapter runs
+    # refused before any chapter runs: a run of chapter 03 takes minutes, refusing
+    # takes the ~2 s of starting Python; 30 s is slack for a loaded CI machine
+    assert time.perf_counter() - start < 30
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -61,7 +64,7 @@ def test_rerun_with_another_spine_reference_goes_to_its_own_folder(tmp_path, mon
     chapter = find_chapter("03")
     other = next(c for c in chapter.parameter("spine_reference").choices
                  if c != chapter.parameter("spine_reference").default)
-    env = dict(__import__("os").environ, OSTEOMETALS_RUNS_DIR=str(tmp_path))
+    env = dict(os.environ, OSTEOMETALS_RUNS_DIR=str(tmp_path))
     result = osteometals("run", "03", "-p", "spine_reference", other, env=env)
     assert result.returncode == 0, result.stderr
     folder = tmp_path / chapter.name / f"spine_reference={other}"

@@ -462,6 +462,9 @@ def test_real_tables_have_the_documented_shapes_and_dtypes(real_mirror):
     p_demo = load_table("P_DEMO")
     pbcd_h = load_table("PBCD_H")  # a Parquet copy
 
+    # Shapes recorded in the mirror's SOURCES.md (rows x columns per file): DEMO_H
+    # 10175 x 47, P_DEMO 15560 rows, PBCD_H.parquet 5932 x 17; the DEMO counts are
+    # also the CDC's participant counts for the two cycles
     assert demo_h.shape == (10175, 47)
     assert len(p_demo) == 15560
     assert pbcd_h.shape == (5932, 17)

@@ -29,7 +29,10 @@ def test_every_study_component_is_registered_for_both_study_cycles():
     names = {t.name for t in study_tables()}
     expected = {f"{c}_H" for c in STUDY_COMPONENTS} | {f"P_{c}" for c in STUDY_COMPONENTS}
     assert names == expected
-    assert len(STUDY_COMPONENTS) == 10
+    # README.md "Where the data come from": DEMO, PBCD, DXXFEM, DXXSPN, BMX, BPQ, DIQ,
+    # OSQ, SMQ and RHQ
+    assert set(STUDY_COMPONENTS) == {"DEMO", "PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ",
+                                     "OSQ", "SMQ", "RHQ"}
 
 
 def test_study_tables_come_cycle_by_cycle_in_component_order():
@@ -108,7 +111,8 @@ def test_tables_without_an_xpt_checksum_are_the_parquet_only_ones():
 
 def test_diq_h_prefers_the_genuine_xpt_and_falls_back_to_the_parquet_copy():
     diq = get_table("DIQ_H")
-    # The CDC's published sha256 of DIQ_H.XPT, quoted in SOURCES.md.
+    # The CDC's published sha256 of DIQ_H.XPT, quoted in the mirror's SOURCES.md
+    # (../shared/data/nhanes/SOURCES.md, "published CDC sha256 for reference").
     assert diq.xpt_sha256 == "c74c7ccef65e6997dfac1db1e73bc3f63dec67c70b2e322ffc14f14ce27429a9"
     assert [f.path for f in diq.mirror] == ["raw/DIQ_H.XPT", "other/DIQ_H.parquet"]
 

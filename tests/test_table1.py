@@ -1,5 +1,8 @@
 """Table 1 (osteometals.table1) on a small synthetic cohort."""
 
+import shutil
+import subprocess
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,12 +92,66 @@ def test_equal_weights_give_unweighted_percentages(cohort):
             _cell(tab, "smoking", "No", op, False, "pct"))
 
 
-def test_design_based_p_values_exist_for_every_row(table):
+def test_design_based_tests_exist_for_every_row_on_residual_design_df(table):
     wt = table.tests[table.tests.weighted]
     assert set(wt.variable) == {"smoking", "cd"}
     assert wt["p"].between(0, 1).all()
-    # 6 strata x 2 PSUs: design df 12 - 6 = 6, minus one for the slope (svyglm)
+    # by hand: 6 strata x 2 PSUs: design df 12 - 6 = 6, minus one for the slope (svyglm)
     assert (wt["df"] == 5).all()
+
+
+R_DESIGN_TESTS = r"""
+suppressMessages(library(survey))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1])
+d$smoking <- factor(d$smoking, levels = c("No", "Yes"))
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d)
+ctrl <- glm.control(epsilon = 1e-12)
+tt <- regTermTest(svyglm(op ~ smoking, design = des, family = quasibinomial(),
+                         control = ctrl), ~smoking)
+ts <- svyttest(cd ~ op, design = des)
+rk <- svyranktest(cd ~ op, design = des, test = "wilcoxon")
+fmt <- function(x) sprintf("%.17g", as.numeric(x))
+out <- data.frame(
+  test = c("smoking", "cd_mean", "cd_rank"),
+  statistic = fmt(c(tt$Ftest, ts$statistic, rk$statistic)),
+  df = fmt(c(tt$ddf, ts$parameter, rk$parameter)),
+  p = fmt(c(tt$p, ts$p.value, rk$p.value)))
+write.csv(out, args[2], row.names = FALSE)
+"""
+
+
+@pytest.mark.r
+def test_design_based_tests_match_live_r_survey(cohort, table, tmp_path):
+    """Reference: R's survey package run live (CI: R 4.2.2, survey 4.1.1, installed by
+    .ci/run): regTermTest(svyglm(op ~ smoking, quasibinomial)), svyttest(cd ~ op) and
+    svyranktest(cd ~ op, test = "wilcoxon"), on the synthetic cohort of this file.
+
+    Tolerance: 1e-6 relative for the logistic Wald F (R's IRLS stops on a deviance
+    change of 1e-12, leaving ~1e-7 in its variance; see test_survey.RTOL), 1e-10 for
+    the two linear tests, where no iteration is involved.
+    """
+    if shutil.which("Rscript") is None:  # CI installs R (.ci/run): this runs there
+        pytest.skip("Rscript not on PATH: apt-get install r-base-core r-cran-survey")
+    csv, out = tmp_path / "cohort.csv", tmp_path / "r.csv"
+    cohort.assign(smoking=cohort["smoking"].astype(str)).to_csv(csv, index=False)
+    script = tmp_path / "design_tests.R"
+    script.write_text(R_DESIGN_TESTS)
+    subprocess.run(["Rscript", str(script), str(csv), str(out)], check=True)
+    r = pd.read_csv(out).set_index("test")
+
+    ranks = t1.table1(cohort, summary="median_iqr", categorical=[], continuous=["cd"])
+    ours = {
+        "smoking": (table.tests.set_index(["variable", "weighted"]).loc[("smoking", True)], 1e-6),
+        "cd_mean": (table.tests.set_index(["variable", "weighted"]).loc[("cd", True)], 1e-10),
+        "cd_rank": (ranks.tests.set_index(["variable", "weighted"]).loc[("cd", True)], 1e-10),
+    }
+    for name, (row, rtol) in ours.items():
+        # svyttest's t is for group 1 minus group 0, as our x ~ op slope
+        np.testing.assert_allclose(row["statistic"], r.loc[name, "statistic"], rtol=rtol,
+                                   err_msg=name)
+        assert row["df"] == r.loc[name, "df"], name
+        np.testing.assert_allclose(row["p"], r.loc[name, "p"], rtol=rtol, err_msg=name)
 
 
 def test_weighted_quantile_inverts_the_weighted_cdf():

@@ -1,4 +1,19 @@
-"""T-scores and WHO categories (osteometals.tscore)."""
+"""T-scores and WHO categories (osteometals.tscore).
+
+Reference values, as cited in ``osteometals.tscore.REFERENCES``:
+
+* total femur 0.942 (SD 0.122) and femoral neck 0.858 (0.120) g/cm²: Looker et al.
+  1998, Osteoporos Int 8:468-89, NHANES III non-Hispanic white women 20-29 (the
+  paper's ref. 26, used by the paper for both sites);
+* lumbar spine 1.065 (0.122): Xue et al. 2021, J Clin Endocrinol Metab (abstract);
+* lumbar spine 1.047 (0.110): the Hologic reference as commonly quoted, marked
+  unverified in the module.
+
+WHO categories: T <= -2.5 osteoporosis, -2.5 < T <= -1 osteopenia, T > -1 normal.
+Both thresholds in the lower class: the WHO wording ("2.5 SD or more below the
+young adult mean") settles -2.5; for T = -1 exactly, ``bone_status`` follows the
+paper (its docstring), which the test pins so that a change is deliberate.
+"""
 
 import numpy as np
 import pandas as pd
@@ -8,6 +23,7 @@ from osteometals import tscore
 
 
 def test_t_score_is_distance_from_reference_mean_in_reference_sds():
+    # by hand with the Looker femur reference: (0.942 - 0.942) / 0.122 = 0, etc.
     assert tscore.t_score(0.942, 0.942, 0.122) == pytest.approx(0.0)
     assert tscore.t_score(0.942 - 2.5 * 0.122, 0.942, 0.122) == pytest.approx(-2.5)
     assert tscore.t_score(1.064, 0.942, 0.122) == pytest.approx(1.0)
@@ -24,6 +40,9 @@ def test_t_score_refuses_a_non_positive_sd():
 
 
 def test_default_references_are_the_papers_femur_and_neck_values():
+    # Looker 1998 (the paper's ref. 26), see the module docstring
+    assert tscore.DEFAULT_REFERENCES["femur"] == tscore.DEFAULT_REFERENCES["neck"] == (
+        "looker1998")
     femur = tscore.get_reference("femur", tscore.DEFAULT_REFERENCES["femur"])
     neck = tscore.get_reference("neck", tscore.DEFAULT_REFERENCES["neck"])
     assert (femur.mean, femur.sd) == (0.942, 0.122)
@@ -32,7 +51,7 @@ def test_default_references_are_the_papers_femur_and_neck_values():
 
 def test_every_reference_cites_a_source_and_unverified_ones_say_so():
     table = tscore.reference_table()
-    assert table["citation"].str.len().gt(20).all()
+    assert table["citation"].str.len().gt(20).all()  # more than a bare name
     hologic = table[(table.site == "spine") & (table.name == "hologic")].iloc[0]
     assert not hologic["verified"]
     assert "not" in hologic["citation"].lower()
@@ -78,6 +97,8 @@ def _bmd_at(t_femur, t_neck, t_spine):
 
 def test_lowest_t_score_over_sites_defines_osteoporosis():
     out = tscore.add_t_scores(_bmd_at(0.0, -1.2, -2.6))
+    assert out[["t_femur", "t_neck", "t_spine"]].iloc[0].tolist() == pytest.approx(
+        [0.0, -1.2, -2.6])
     assert out["t_min"].iloc[0] == pytest.approx(-2.6)
     assert out["bone_status"].iloc[0] == "Osteoporosis"
     assert out["op"].iloc[0] == 1
@@ -94,5 +115,6 @@ def test_the_spine_reference_changes_the_spine_t_score():
     frame = pd.DataFrame({"bmd_femur": [0.9], "bmd_neck": [0.8], "bmd_spine": [0.80]})
     xue = tscore.add_t_scores(frame, spine="xue2021")["t_spine"].iloc[0]
     hol = tscore.add_t_scores(frame, spine="hologic")["t_spine"].iloc[0]
+    # by hand from the two references of the module docstring
     assert xue == pytest.approx((0.80 - 1.065) / 0.122)
     assert hol == pytest.approx((0.80 - 1.047) / 0.110)

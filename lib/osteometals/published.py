@@ -832,13 +832,13 @@ def inconsistencies() -> pd.DataFrame:
          "looks like a full-sample fit.",
          f">70: {t4_width['>70']:.2f}", "wider than 50-60 and 60-70"),
         ("t4_interaction_001", "Table 4", "P for interaction", "implausible",
-         "Ten of the twelve P for interaction are 0.001 (all BMI ones and four of five age "
-         "ones), including metals with no significant stratum (Hg, Mn); the method is not "
-         "described.", "0.001 x 10", ""),
+         "Eight of the ten P for interaction are 0.001 (all five BMI ones and three of the "
+         "five age ones), including metals with no significant stratum (Hg, Mn); the method "
+         "is not described.", "0.001 x 8", ""),
         ("t4_cut_cells", "Table 4", "Hg Q4 and Se Q4", "missing",
          "Nine cells are cut off at the column edge of the PDF (Hg Q4 in 50-60, 60-70, >70, "
-         "<25; Se Q4 in 60-70, >70, <25, 25-30, >30): upper CI and P are lost (the text "
-         "gives one upper limit, Se Q4 60-70 = 0.849).", "", ""),
+         "<25; Se Q4 in 60-70, >70, <25, 25-30, >30): upper CI and P are lost; the text "
+         "gives one upper limit (Se Q4 60-70 = 0.849), so eight stay unrecoverable.", "", ""),
         ("t4_se_q3_lt25", "Table 4", "Se Q3, BMI <25", "duplicate value",
          "0.404 (0.177, 0.954), P 0.038 nearly repeats the 60-70 cell 0.404 (0.172, 0.949), "
          "P 0.038; the OR is not the CI midpoint (0.411).", "0.404 (0.177, 0.954), 0.038", ""),
