@@ -2,7 +2,14 @@
 
 The NHANES mirror: when ``NHANES_MIRROR`` is not set, it defaults to the
 sibling folder ``../shared/data/nhanes`` of the repository if that exists.
-Tests marked ``@pytest.mark.mirror`` are skipped when there is no mirror.
+
+Tests that need something outside Python carry a marker (:data:`NEEDS`):
+``mirror`` (the NHANES mirror), ``r`` (R with the survey package) and
+``browser`` (Debian's Chromium). On a machine without it such a test is
+skipped, and the last lines of the run name each skipped group and the one
+command that installs what it needs. Under ``CI=true`` a missing R or Chromium
+fails the test instead: CI installs both (``.ci/run``), so a skip there would
+hide a broken install.
 
 The tiny book: ``write_tiny_book`` writes a one-chapter Jupyter Book whose
 chapter (:data:`TINY_CHAPTER`) has every feature the build and browser tests
@@ -11,8 +18,12 @@ look for, so that both test the same chapter.
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
 
@@ -35,12 +46,69 @@ def _mirror_or_skip_reason() -> tuple[Path | None, str]:
     return path, ""
 
 
+@functools.cache
+def _r_survey_missing() -> str:
+    if shutil.which("Rscript") is None:
+        return "Rscript is not on PATH"
+    done = subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True)
+    return "" if done.returncode == 0 else "the R package survey does not load"
+
+
+@functools.cache
+def _chromium_missing() -> str:
+    from osteometals.browser import chromium_available
+
+    return "" if chromium_available() else "no /usr/bin/chromium (or no playwright)"
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a marker's tests need, how to tell it is missing, and how to install it."""
+
+    what: str
+    missing: Callable[[], str]  #: "" when present, else why it is missing
+    install: str
+    required_in_ci: bool
+
+
+NEEDS: dict[str, Need] = {
+    "mirror": Need("the NHANES mirror", lambda: _mirror_or_skip_reason()[1],
+                   "NHANES_MIRROR=/path/to/nhanes (or ../shared/data/nhanes beside the clone)",
+                   False),
+    "r": Need("R with the survey package", _r_survey_missing,
+              "apt-get install r-base-core r-cran-survey", True),
+    "browser": Need("Debian's Chromium", _chromium_missing, "apt-get install chromium", True),
+}
+
+#: Marker -> number of tests skipped for it in this run.
+_SKIPPED: dict[str, int] = {}
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Skip tests marked ``mirror`` when the mirror folder does not exist."""
-    if item.get_closest_marker("mirror") is not None:
-        path, reason = _mirror_or_skip_reason()
-        if path is None:
-            pytest.skip(reason)
+    """Skip (or, for R and Chromium under ``CI=true``, fail) a test whose needs are missing."""
+    for marker, need in NEEDS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        why = need.missing()
+        if not why:
+            continue
+        if need.required_in_ci and os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {need.what} is missing ({why}): {need.install}",
+                        pytrace=False)
+        _SKIPPED[marker] = _SKIPPED.get(marker, 0) + 1
+        pytest.skip(f"needs {need.what}: {why}")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Name each group of skipped tests and the command that installs what it needs."""
+    if not _SKIPPED:
+        return
+    terminalreporter.section("skipped for want of an outside program")
+    for marker, count in _SKIPPED.items():
+        need = NEEDS[marker]
+        terminalreporter.write_line(
+            f"{count} test(s) marked {marker!r} skipped: {need.what} is missing; "
+            f"to run them: {need.install}")
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from osteometals.chapters import (
 CELL = dedent(
     """\
     spine_reference: Literal["hologic", "nhanes"] = "hologic"  # spine T-score reference
-    n_iter: int = 2000  # MCMC iterations
-    alpha: float = 0.05  # significance level
+    n_iter: int = 2000  # MCMC iterations, in [1, inf)
+    alpha: float = 0.05  # significance level, in (0, 1)
     weighted: bool = True  # survey weights on?
     output_dir: str = "results"  # where the CSVs go
     """
@@ -30,6 +30,48 @@ def test_each_line_gives_name_type_default_and_help():
     )
     assert params["n_iter"].type == "int" and params["n_iter"].default == 2000
     assert params["weighted"].help == "survey weights on?"
+
+
+def test_a_range_after_in_is_parsed_and_shown_in_interval_notation():
+    params = {p.name: p for p in parse_parameters(CELL)}
+    assert params["alpha"].help == "significance level"
+    assert str(params["alpha"].range) == "(0, 1)"
+    assert str(params["n_iter"].range) == "[1, inf)"
+    assert params["n_iter"].describe_type() == "int in [1, inf)"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [("alpha", "7", r"must lie in \(0, 1\)"), ("alpha", "0", r"must lie in \(0, 1\)"),
+     ("n_iter", "0", r"must lie in \[1, inf\)")],
+)
+def test_a_value_outside_the_range_is_refused(name, text, message):
+    param = {p.name: p for p in parse_parameters(CELL)}[name]
+    with pytest.raises(ParameterError, match=message):
+        param.parse(text)
+
+
+def test_a_default_outside_its_range_is_refused():
+    with pytest.raises(ParameterError, match="must lie in"):
+        parse_parameters("alpha: float = 1.5  # level, in (0, 1)\n")
+
+
+def test_help_text_with_an_equals_sign_is_refused_because_papermill_misreads_it():
+    with pytest.raises(ParameterError, match="contains '='"):
+        parse_parameters('c: str = "H"  # H = 2013-2014\n')
+
+
+def test_a_range_on_a_non_number_is_refused():
+    with pytest.raises(ParameterError, match="only numbers take a range"):
+        parse_parameters('c: str = "H"  # a cycle, in [0, 1]\n')
+
+
+def test_every_numeric_parameter_of_the_book_declares_its_range():
+    from osteometals.chapters import list_pages
+
+    without = [f"{c.name}.{p.name}" for c in list_pages() for p in c.parameters
+               if p.type in ("int", "float") and p.range is None]
+    assert without == []
 
 
 @pytest.mark.parametrize(
@@ -82,16 +124,16 @@ def test_every_chapter_has_a_valid_parameters_cell_with_output_dir():
         assert all(p.help for p in chapter.parameters), f"{chapter.name}: a parameter lacks help"
 
 
-def test_every_chapter_in_the_toc_exists_and_vice_versa():
+def test_every_executable_page_in_the_toc_exists_and_vice_versa():
     import yaml
 
-    from osteometals.chapters import BOOK_DIR
+    from osteometals.chapters import BOOK_DIR, list_pages
 
     toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    in_toc = [f.split("/")[-1] for f in files if f.startswith("chapters/")]
-    assert len(in_toc) == len(set(in_toc)), "a chapter is listed twice in _toc.yml"
-    assert set(in_toc) == {c.name for c in list_chapters()}
+    in_toc = [f for f in files if f.startswith(("chapters/", "appendix/"))]
+    assert len(in_toc) == len(set(in_toc)), "a page is listed twice in _toc.yml"
+    assert set(in_toc) == {f"{c.folder}/{c.name}" for c in list_pages()}
 
 
 def test_unknown_chapter_and_unknown_parameter_name_the_known_ones():

@@ -19,12 +19,13 @@ def osteometals(*args, env=None):
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env)
 
 
-def test_list_shows_each_parameter_with_type_default_and_help():
+def test_list_shows_each_parameter_with_type_range_default_and_help():
     out = osteometals("list", "03").stdout
     chapter = find_chapter("03")
     assert chapter.name in out
     for p in chapter.parameters:
         assert p.name in out and p.help in out
+    assert "float in (0, 1)" in out  # alpha's range
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,7 @@ def test_list_shows_each_parameter_with_type_default_and_help():
         (["run", "03", "-p", "spine_reference", "dxa"], "choose one of"),
         (["run", "99_nothing"], "no chapter called"),
         (["run", "03", "-p", "spine_reference"], "expected '-p NAME VALUE'"),
+        (["run", "03", "-p", "alpha", "7"], "must lie in (0, 1)"),
     ],
 )
 def test_bad_chapter_or_parameter_fails_at_once_with_a_clear_message(args, message):
@@ -74,3 +76,18 @@ def test_rerun_with_another_spine_reference_goes_to_its_own_folder(tmp_path, mon
     assert _digest(folder / "results"), "the rerun wrote no results"
     assert _digest(folder / "results") != before, "another reference changed nothing"
     assert _digest(default_results) == before, "the rerun touched the default book"
+
+
+@pytest.mark.mirror
+@pytest.mark.book
+@pytest.mark.slow
+def test_after_make_book_a_rerun_needs_no_mirror_and_prints_no_kernel_warning(tmp_path):
+    """README: after `make book` (which read the mirror), `osteometals run` works as
+    written, with NHANES_MIRROR unset: the mirror's files were copied into the cache."""
+    env = {k: v for k, v in os.environ.items() if k != "NHANES_MIRROR"}
+    env["OSTEOMETALS_RUNS_DIR"] = str(tmp_path)
+    result = osteometals("run", "03", "-p", "alpha", "0.1", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "03_quartile_odds" / "alpha=0.1" / "results").is_dir()
+    assert "without encryption" not in result.stderr + result.stdout
+    assert "Unable to parse" not in result.stderr + result.stdout  # papermill's cell reader

@@ -299,6 +299,7 @@ def test_single_cycle_cohort_reads_only_that_cycle():
     assert set(c.data["cycle"]) == {"2017-2020"}
 
 
+@pytest.mark.mirror
 def test_cache_key_depends_on_options():
     a = co._normalise_options(("H", "P"), "xue2021", "looker1998", "looker1998",
                               ("femur", "neck", "spine"), True, 50, "no", "osq150",
@@ -309,6 +310,16 @@ def test_cache_key_depends_on_options():
                               "hip_wrist_spine")
     assert co.cache_key(a) != co.cache_key(b)
     assert co.cache_key(a) == co.cache_key(c)  # order of cycles/sites does not matter
+
+
+@pytest.mark.mirror
+def test_cache_key_depends_on_the_files_content_not_on_where_they_were_found(monkeypatch):
+    options = co._normalise_options(("H", "P"), "xue2021", "looker1998", "looker1998",
+                                    ("femur", "neck", "spine"), True, 50, "no", "osq150",
+                                    "hip_wrist_spine")
+    with_mirror = co.cache_key(options)  # copies the mirror's files into the cache
+    monkeypatch.delenv("NHANES_MIRROR")
+    assert co.cache_key(options) == with_mirror  # the same files, now from the cache
 
 
 # --------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def test_a_verified_mirror_xpt_is_read_with_int_seqn_and_float_numbers(env):
     frame = load_table("DEMO_H", registry=tables)
 
     assert (located.source, located.verified, located.path) == (
-        "mirror", True, env.mirror / "raw" / "DEMO_H.XPT")
+        "mirror", True, env.cache / "DEMO_H.xpt")
+    assert located.origin == "mirror raw/DEMO_H.XPT"
     assert list(frame.columns) == list(synthetic_demo().columns)
     assert frame["SEQN"].dtype == np.int64
     assert frame["SEQN"].tolist() == [73557, 73558, 73559]
@@ -160,21 +161,45 @@ def test_a_file_without_seqn_is_rejected(tmp_path):
 # --- where files are looked for -----------------------------------------------------
 
 
-def test_the_mirror_is_preferred_over_the_cache(env, monkeypatch):
+def test_the_mirror_fills_the_cache_so_later_reads_need_no_mirror(env, monkeypatch):
     sha = write_xpt(env.mirror / "raw" / "DEMO_H.XPT", synthetic_demo(), "DEMO_H")
-    (env.cache).mkdir()
-    (env.cache / "DEMO_H.xpt").write_bytes((env.mirror / "raw" / "DEMO_H.XPT").read_bytes())
     tables = {"DEMO_H": make_table("DEMO", "H", xpt_sha256=sha)}
 
-    assert locate_table("DEMO_H", registry=tables).source == "mirror"
+    first = locate_table("DEMO_H", registry=tables)
+    assert (first.source, first.path) == ("mirror", env.cache / "DEMO_H.xpt")
+    assert sha256(env.cache / "DEMO_H.xpt") == sha
 
     monkeypatch.delenv(data.MIRROR_ENV)
+    monkeypatch.setattr(data, "_COPIED", set())  # as a new process: nothing copied by it
     located = locate_table("DEMO_H", registry=tables)
     assert (located.source, located.verified) == ("cache", True)
+    assert located.origin == "mirror raw/DEMO_H.XPT"  # the manifest remembers the origin
 
 
-def test_a_corrupt_mirror_file_is_refused_by_name_even_if_the_cache_is_good(env):
+def test_a_parquet_copy_from_the_mirror_is_cached_as_parquet(env, monkeypatch):
+    sha = write_parquet(env.mirror / "other" / "PBCD_H.parquet", synthetic_demo())
+    tables = {"PBCD_H": make_table("PBCD", "H", xpt_sha256=None, parquet_sha256=sha)}
+
+    load_table("PBCD_H", registry=tables)
+    monkeypatch.delenv(data.MIRROR_ENV)
+
+    located = locate_table("PBCD_H", registry=tables)
+    assert (located.path, located.verified) == (env.cache / "PBCD_H.parquet", True)
+    assert located.note == "Parquet copy of the CDC XPT"
+
+
+def test_a_verified_cache_file_is_used_before_the_mirror_is_looked_at(env):
     good = write_xpt(env.cache / "DEMO_H.xpt", synthetic_demo(), "DEMO_H")
+    (env.mirror / "raw" / "DEMO_H.XPT").write_bytes(b"HEADER RECORD, truncated")
+    tables = {"DEMO_H": make_table("DEMO", "H", xpt_sha256=good)}
+
+    located = locate_table("DEMO_H", registry=tables)
+    assert (located.source, located.path, located.origin) == (
+        "cache", env.cache / "DEMO_H.xpt", "unknown")
+
+
+def test_a_corrupt_mirror_file_is_refused_by_name_and_not_copied(env):
+    good = write_xpt(env.mirror.parent / "good.XPT", synthetic_demo(), "DEMO_H")
     bad_file = env.mirror / "raw" / "DEMO_H.XPT"
     bad_file.write_bytes(b"HEADER RECORD, truncated")
     tables = {"DEMO_H": make_table("DEMO", "H", xpt_sha256=good)}
@@ -188,6 +213,7 @@ def test_a_corrupt_mirror_file_is_refused_by_name_even_if_the_cache_is_good(env)
     message = str(err)
     assert str(bad_file) in message and good in message and err.actual in message
     assert "Refusing to read it" in message
+    assert not (env.cache / "DEMO_H.xpt").exists()
 
 
 def test_a_corrupt_cache_file_is_refused_and_left_for_the_user_to_delete(env, served):
@@ -205,7 +231,7 @@ def test_a_corrupt_cache_file_is_refused_and_left_for_the_user_to_delete(env, se
 
 
 def test_a_file_is_hashed_once_until_it_changes(env, monkeypatch):
-    path = env.mirror / "raw" / "DEMO_H.XPT"
+    path = env.cache / "DEMO_H.xpt"
     sha = write_xpt(path, synthetic_demo(), "DEMO_H")
     tables = {"DEMO_H": make_table("DEMO", "H", xpt_sha256=sha)}
     calls = []
@@ -236,6 +262,8 @@ def test_a_missing_table_is_downloaded_into_the_cache_and_verified(env, served, 
 
     assert (located.source, located.verified) == ("download", True)
     assert located.path == env.cache / "P_DEMO.xpt"
+    assert located.origin.startswith("CDC http://") and located.origin.endswith("P_DEMO.xpt")
+    assert data.origin_of(located.path) == located.origin
     assert sha256(located.path) == sha
     assert frame["SEQN"].tolist() == [73557, 73558, 73559]
     assert len(served.log) == 1  # the second call read the cache
@@ -340,7 +368,8 @@ def test_table_status_reports_each_table_without_downloading(env, served):
 
     status = table_status(["DEMO_H", "BMX_H", "BPQ_H"], registry=tables).set_index("table")
 
-    assert list(status.columns) == ["cycle", "present", "verified", "source", "path", "note"]
+    assert list(status.columns) == [
+        "cycle", "present", "verified", "source", "origin", "path", "note"]
     assert status.loc["DEMO_H", ["present", "verified", "source"]].tolist() == [
         True, True, "mirror"]
     assert status.loc["BMX_H", ["present", "verified", "source"]].tolist() == [
@@ -349,6 +378,25 @@ def test_table_status_reports_each_table_without_downloading(env, served):
     assert status.loc["BPQ_H", ["present", "verified", "source", "path"]].tolist() == [
         False, False, "missing", ""]
     assert served.log == []
+    assert not env.cache.exists()  # a status report copies nothing
+
+
+def test_every_table_read_is_logged_when_a_read_log_is_named(env, monkeypatch, tmp_path):
+    sha = write_xpt(env.mirror / "raw" / "DEMO_H.XPT", synthetic_demo(), "DEMO_H")
+    tables = {"DEMO_H": make_table("DEMO", "H", xpt_sha256=sha)}
+    log = tmp_path / "reads.jsonl"
+    monkeypatch.setenv(data.READ_LOG_ENV, str(log))
+
+    load_table("DEMO_H", registry=tables)
+    load_table("DEMO_H", registry=tables)
+
+    import json
+
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["table"] for e in entries] == ["DEMO_H", "DEMO_H"]
+    assert entries[0] == {"table": "DEMO_H", "file": "DEMO_H.xpt", "sha256": sha,
+                          "verified": True, "source": "mirror",
+                          "origin": "mirror raw/DEMO_H.XPT"}
 
 
 # --- the command line -------------------------------------------------------------
@@ -372,9 +420,11 @@ def test_cli_data_lists_each_table_with_its_status(two_synthetic_tables, env):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "2 present, 2 verified" in lines[0]
-    assert lines[1].split()[:6] == ["table", "cycle", "present", "verified", "source", "path"]
-    assert lines[2].split()[:6] == [
-        "DEMO_H", "2013-2014", "yes", "yes", "mirror", str(env.mirror / "raw" / "DEMO_H.XPT")]
+    assert lines[1].split()[:7] == [
+        "table", "cycle", "present", "verified", "source", "origin", "path"]
+    assert lines[2].split()[:8] == [
+        "DEMO_H", "2013-2014", "yes", "yes", "mirror", "mirror", "raw/DEMO_H.XPT",
+        str(env.cache / "DEMO_H.xpt")]
     assert lines[3].split()[0] == "BMX_H"
 
 
@@ -415,7 +465,9 @@ def test_cli_data_downloads_with_a_progress_bar(two_synthetic_tables, env, serve
     assert result.exit_code == 0, result.output
     assert "BMX_H" in result.stderr and "100%" in result.stderr  # the bar
     row = next(line for line in result.stdout.splitlines() if line.startswith("BMX_H"))
-    assert row.split()[2:6] == ["yes", "yes", "download", str(env.cache / "BMX_H.xpt")]
+    assert row.split()[2:7] == [
+        "yes", "yes", "download", "CDC", served.url_for("/nhanes/2013/DataFiles/BMX_H.xpt")]
+    assert row.split()[7] == str(env.cache / "BMX_H.xpt")
     assert sha256(env.cache / "BMX_H.xpt") == sha256(moved)
 
 
@@ -445,7 +497,7 @@ def test_cli_data_finds_and_verifies_every_study_table_in_the_mirror(real_mirror
     assert all(n.endswith("_H") or n.startswith("P_") for n in rows)
     for name in expected:
         assert rows[name][2:5] == ["yes", "yes", "mirror"], rows[name]
-        assert rows[name][5].startswith(str(real_mirror))
+        assert rows[name][5] == "mirror", rows[name]  # origin: mirror <file>
 
 
 @pytest.mark.mirror

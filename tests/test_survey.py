@@ -7,7 +7,6 @@ versions are in the header of each CSV), run on the synthetic data it writes
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -280,8 +279,6 @@ def test_real_cohort_models_match_live_r(tmp_path):
 
     The cohort is written to a temporary CSV only; no participant row is kept.
     """
-    if shutil.which("Rscript") is None:  # CI installs R (.ci/run): this runs there
-        pytest.skip("Rscript not on PATH: apt-get install r-base-core r-cran-survey")
     from osteometals.cohort import get_cohort
 
     d = get_cohort().data.copy()

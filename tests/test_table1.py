@@ -1,6 +1,5 @@
 """Table 1 (osteometals.table1) on a small synthetic cohort."""
 
-import shutil
 import subprocess
 
 import numpy as np
@@ -131,8 +130,6 @@ def test_design_based_tests_match_live_r_survey(cohort, table, tmp_path):
     change of 1e-12, leaving ~1e-7 in its variance; see test_survey.RTOL), 1e-10 for
     the two linear tests, where no iteration is involved.
     """
-    if shutil.which("Rscript") is None:  # CI installs R (.ci/run): this runs there
-        pytest.skip("Rscript not on PATH: apt-get install r-base-core r-cran-survey")
     csv, out = tmp_path / "cohort.csv", tmp_path / "r.csv"
     cohort.assign(smoking=cohort["smoking"].astype(str)).to_csv(csv, index=False)
     script = tmp_path / "design_tests.R"

@@ -30,7 +30,8 @@ from typing import Any
 import jupytext
 import pandas as pd
 
-from osteometals.chapters import BOOK_DIR, Chapter, find_chapter, list_chapters
+from osteometals.chapters import BOOK_DIR, Chapter, find_chapter, list_pages
+from osteometals.data import READ_LOG_ENV
 
 BUILD_DIR = BOOK_DIR / "_build"
 #: Reruns go here; ``OSTEOMETALS_RUNS_DIR`` moves them (tests use a temporary folder).
@@ -45,6 +46,21 @@ STATIC = (
 
 class ChapterFailed(RuntimeError):
     """A chapter raised an error while executing."""
+
+
+def _ipc_kernel_manager() -> type:
+    """A kernel manager that talks to the kernel over local IPC sockets.
+
+    Nothing listens on a network port, and ipykernel 7 no longer prints
+    "Kernel is running over TCP without encryption" at every chapter.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
 
 
 def execute_chapter(
@@ -105,6 +121,7 @@ def execute_chapter(
             progress_bar=False,
             execution_timeout=timeout,
             language="python",
+            kernel_manager_class=_ipc_kernel_manager(),
         )
     except papermill.PapermillExecutionError as err:
         raise ChapterFailed(
@@ -121,25 +138,41 @@ def execute_book(
     build_dir: Path = BUILD_DIR,
     echo=print,
 ) -> pd.DataFrame:
-    """Run every chapter with its defaults, in order; return seconds per chapter."""
-    chapters = list(chapters) if chapters is not None else list_chapters()
+    """Run every page (chapters, then appendix) with its defaults; return seconds per page.
+
+    ``timings.csv`` grows by one row as each page finishes and every NHANES
+    file read is logged to ``reads.jsonl``, so that the appendix page on how
+    the book was built, which runs last, can show both.
+    """
+    chapters = list(chapters) if chapters is not None else list_pages()
+    build_dir.mkdir(parents=True, exist_ok=True)
     results_root = build_dir / "results"
+    reads = build_dir / "reads.jsonl"
+    reads.unlink(missing_ok=True)
+    previous = os.environ.get(READ_LOG_ENV)
+    os.environ[READ_LOG_ENV] = str(reads.resolve())  # the kernels inherit it
     rows = []
-    for i, chapter in enumerate(chapters, start=1):
-        echo(f"[{i}/{len(chapters)}] {chapter.name} ...")
-        start = time.perf_counter()
-        execute_chapter(
-            chapter,
-            build_dir / "executed" / "chapters" / f"{chapter.name}.ipynb",
-            results_root / chapter.name,
-            extra={"results_root": str(results_root.resolve())},
-        )
-        seconds = time.perf_counter() - start
-        echo(f"[{i}/{len(chapters)}] {chapter.name} done in {seconds:.1f} s")
-        rows.append({"chapter": chapter.name, "seconds": round(seconds, 1)})
-    timings = pd.DataFrame(rows)
-    timings.to_csv(build_dir / "timings.csv", index=False)
-    return timings
+    try:
+        for i, chapter in enumerate(chapters, start=1):
+            echo(f"[{i}/{len(chapters)}] {chapter.name} ...")
+            start = time.perf_counter()
+            execute_chapter(
+                chapter,
+                build_dir / "executed" / chapter.folder / f"{chapter.name}.ipynb",
+                results_root / chapter.name,
+                extra={"results_root": str(results_root.resolve()),
+                       "build_dir": str(build_dir.resolve())},
+            )
+            seconds = time.perf_counter() - start
+            echo(f"[{i}/{len(chapters)}] {chapter.name} done in {seconds:.1f} s")
+            rows.append({"chapter": chapter.name, "seconds": round(seconds, 1)})
+            pd.DataFrame(rows).to_csv(build_dir / "timings.csv", index=False)
+    finally:
+        if previous is None:
+            os.environ.pop(READ_LOG_ENV, None)
+        else:
+            os.environ[READ_LOG_ENV] = previous
+    return pd.DataFrame(rows)
 
 
 def stage_sources(build_dir: Path = BUILD_DIR, book_dir: Path = BOOK_DIR) -> Path:
@@ -147,19 +180,21 @@ def stage_sources(build_dir: Path = BUILD_DIR, book_dir: Path = BOOK_DIR) -> Pat
     src = build_dir / "src"
     if src.exists():
         shutil.rmtree(src)
-    (src / "chapters").mkdir(parents=True)
+    src.mkdir(parents=True)
     for name in STATIC:
         path = book_dir / name
         if path.is_dir():
             shutil.copytree(path, src / name)
         elif path.exists():
             shutil.copy2(path, src / name)
-    executed = build_dir / "executed" / "chapters"
-    notebooks = sorted(executed.glob("*.ipynb"))
-    if not notebooks:
-        raise FileNotFoundError(f"no executed chapters in {executed}: run the chapters first")
+    executed = build_dir / "executed"
+    notebooks = sorted(executed.glob("*/*.ipynb"))
+    if not any(nb.parent.name == "chapters" for nb in notebooks):
+        raise FileNotFoundError(
+            f"no executed chapters in {executed / 'chapters'}: run the chapters first")
     for nb in notebooks:
-        shutil.copy2(nb, src / "chapters" / nb.name)
+        (src / nb.parent.name).mkdir(exist_ok=True)
+        shutil.copy2(nb, src / nb.parent.name / nb.name)
     return src
 
 

@@ -8,7 +8,14 @@ exactly one code cell tagged ``parameters``, written one parameter a line::
 
 The annotation gives the type (``int``, ``float``, ``bool``, ``str`` or
 ``Literal[...]`` for a fixed set of choices), the value the default (it
-reproduces the paper) and the trailing comment the help text. This module
+reproduces the paper) and the trailing comment the help text. A number's
+help text ends with its range, in interval notation after ``in``::
+
+    alpha: float = 0.05  # one minus the confidence level, in (0, 1)
+    wqs_b: int = 100  # bootstrap samples, in [1, inf)
+
+Help text must not contain ``=`` (papermill reads the same cell and takes a
+second ``=`` on a line for a syntax it cannot parse). This module
 reads that cell without running it (``ast`` and ``tokenize``), so the
 command line can list parameters and refuse a bad name or value before any
 work starts.
@@ -18,6 +25,8 @@ from __future__ import annotations
 
 import ast
 import io
+import math
+import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +37,8 @@ import jupytext
 #: Folder of the book's sources, relative to the repository root.
 BOOK_DIR = Path(__file__).resolve().parents[2] / "book"
 CHAPTER_DIR = BOOK_DIR / "chapters"
+#: Executable pages after the chapters (e.g. how the book was built); run last.
+APPENDIX_DIR = BOOK_DIR / "appendix"
 
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
@@ -35,6 +46,59 @@ _FALSE = {"false", "0", "no", "n", "off"}
 
 class ParameterError(ValueError):
     """A parameter name or value that a chapter does not accept."""
+
+
+_NUMBER = r"[-+]?(?:inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?)"
+_INTERVAL = re.compile(
+    rf",?\s*\bin\s*(?P<lo_b>[\[(])\s*(?P<lo>{_NUMBER})\s*,\s*(?P<hi>{_NUMBER})\s*"
+    r"(?P<hi_b>[\])])\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The range of a numeric parameter, e.g. ``(0, 1)`` or ``[1, inf)``.
+
+    Attributes
+    ----------
+    lower, upper : float
+        Bounds; ``-inf`` / ``inf`` for none.
+    lower_closed, upper_closed : bool
+        Whether the bound itself is allowed (``[`` / ``]``).
+    """
+
+    lower: float
+    upper: float
+    lower_closed: bool
+    upper_closed: bool
+
+    def __contains__(self, value: float) -> bool:
+        above = value >= self.lower if self.lower_closed else value > self.lower
+        below = value <= self.upper if self.upper_closed else value < self.upper
+        return bool(above and below)
+
+    def __str__(self) -> str:
+        def num(x: float) -> str:
+            return ("-inf" if x < 0 else "inf") if math.isinf(x) else f"{x:g}"
+
+        return (f"{'[' if self.lower_closed else '('}{num(self.lower)}, "
+                f"{num(self.upper)}{']' if self.upper_closed else ')'}")
+
+
+def split_range(help_text: str) -> tuple[str, Interval | None]:
+    """Split a trailing ``in [a, b)`` interval off a help text.
+
+    Returns
+    -------
+    (str, Interval or None)
+        The help text without the interval, and the interval if there was one.
+    """
+    match = _INTERVAL.search(help_text)
+    if match is None:
+        return help_text, None
+    interval = Interval(float(match["lo"]), float(match["hi"]), match["lo_b"] == "[",
+                        match["hi_b"] == "]")
+    return help_text[: match.start()].rstrip(), interval
 
 
 @dataclass(frozen=True)
@@ -53,6 +117,8 @@ class Parameter:
         Trailing comment of the line.
     choices : tuple or None
         Allowed values for ``Literal`` parameters.
+    range : Interval or None
+        Allowed values of an ``int`` or ``float`` parameter.
     """
 
     name: str
@@ -60,6 +126,7 @@ class Parameter:
     default: Any
     help: str = ""
     choices: tuple | None = None
+    range: Interval | None = None
 
     def parse(self, value: Any) -> Any:
         """Convert ``value`` (often a command-line string) to this parameter's type.
@@ -79,6 +146,10 @@ class Parameter:
             allowed = ", ".join(repr(c) for c in self.choices)
             raise ParameterError(
                 f"parameter {self.name!r} got {value!r}; choose one of {allowed}"
+            )
+        if self.range is not None and converted not in self.range:
+            raise ParameterError(
+                f"parameter {self.name!r} got {value!r}; it must lie in {self.range}"
             )
         return converted
 
@@ -112,6 +183,8 @@ class Parameter:
         """Human-readable type, e.g. ``one of 'a', 'b'`` or ``int``."""
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.range is not None:
+            return f"{self.type} in {self.range}"
         return self.type
 
 
@@ -122,6 +195,11 @@ class Chapter:
     name: str
     path: Path
     parameters: tuple[Parameter, ...]
+
+    @property
+    def folder(self) -> str:
+        """The book folder the page is in: ``"chapters"`` or ``"appendix"``."""
+        return self.path.parent.name
 
     @property
     def title(self) -> str:
@@ -205,7 +283,15 @@ def parse_parameters(source: str) -> tuple[Parameter, ...]:
             raise ParameterError(f"parameter {node.target.id!r} has no default")
         kind, choices = _annotation(node.annotation)
         default = ast.literal_eval(node.value)
-        param = Parameter(node.target.id, kind, default, comments.get(node.lineno, ""), choices)
+        help_text, interval = split_range(comments.get(node.lineno, ""))
+        if "=" in help_text:
+            raise ParameterError(
+                f"the help text of parameter {node.target.id!r} contains '=', which papermill "
+                "cannot parse: reword it"
+            )
+        if interval is not None and kind not in ("int", "float"):
+            raise ParameterError(f"parameter {node.target.id!r}: only numbers take a range")
+        param = Parameter(node.target.id, kind, default, help_text, choices, interval)
         param.parse(default)  # the default itself must be valid
         params.append(param)
     return tuple(params)
@@ -236,15 +322,32 @@ def list_chapters(folder: Path = CHAPTER_DIR) -> list[Chapter]:
     return [load_chapter(p) for p in sorted(Path(folder).glob("[0-9][0-9]_*.md"))]
 
 
-def find_chapter(name: str, folder: Path = CHAPTER_DIR) -> Chapter:
-    """Find a chapter by file stem (``03_quartile_odds``) or its number (``3``, ``03``).
+def list_appendix(folder: Path = APPENDIX_DIR) -> list[Chapter]:
+    """The executable appendix pages, in file name order (run after every chapter)."""
+    return [load_chapter(p) for p in sorted(Path(folder).glob("*.md"))]
+
+
+def list_pages() -> list[Chapter]:
+    """Every executable page: the chapters, then the appendix, in build order."""
+    return list_chapters() + list_appendix()
+
+
+def find_chapter(name: str, folder: Path | None = None) -> Chapter:
+    """Find a page by file stem (``03_quartile_odds``, ``provenance``) or number (``3``, ``03``).
+
+    Parameters
+    ----------
+    name : str
+        The stem or chapter number.
+    folder : Path, optional
+        Search only the chapters in this folder; default every page of the book.
 
     Raises
     ------
     ParameterError
-        If no chapter, or more than one, matches (the message lists them all).
+        If no page, or more than one, matches (the message lists them all).
     """
-    chapters = list_chapters(folder)
+    chapters = list_chapters(folder) if folder is not None else list_pages()
     key = name.removesuffix(".md")
     matches = [
         c for c in chapters

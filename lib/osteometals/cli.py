@@ -125,8 +125,9 @@ def data_command(
 ) -> None:
     """Find or download every study table, verify it and show where it is.
 
-    Looks in the mirror named by NHANES_MIRROR, then in the cache
-    (OSTEOMETALS_CACHE), then downloads from the CDC.
+    Looks in the cache (OSTEOMETALS_CACHE), then copies from the mirror named
+    by NHANES_MIRROR, then downloads from the CDC; files from the mirror or
+    the CDC are verified and kept in the cache for every later command.
     """
     codes = list(registry.CYCLES) if all_cycles else parse_cycles(cycles)
     names = [t.name for t in registry.study_tables(codes)]
@@ -135,13 +136,25 @@ def data_command(
     except nhdata.DataError as exc:
         fail(str(exc))
     rows = [loc.as_row() for loc in located]
-    columns = ["table", "cycle", "present", "verified", "source", "path", "note"]
+    columns = ["table", "cycle", "present", "verified", "source", "origin", "path", "note"]
     n_verified = sum(loc.verified for loc in located)
     typer.echo(
         f"NHANES tables of cycle(s) {', '.join(codes)}: {len(located)} present, "
         f"{n_verified} verified by sha256."
     )
     typer.echo(format_rows(rows, columns))
+
+
+def _ensure_data() -> None:
+    """Make every study table available before any notebook starts, or fail clearly.
+
+    Tables come from the cache, else from the mirror (NHANES_MIRROR, copied
+    into the cache), else from the CDC.
+    """
+    try:
+        nhdata.ensure_tables(progress=True)
+    except nhdata.DataError as exc:
+        fail(str(exc))
 
 
 def _checked(function, *args):
@@ -178,9 +191,10 @@ def run(
 ) -> None:
     """Rerun one chapter with other parameters: run CHAPTER -p NAME VALUE [-p NAME VALUE ...].
 
-    Names and values are checked against the chapter's parameters cell before
-    anything runs. The executed notebook, its HTML and the results go to
-    runs/<chapter>/<name>=<value>/, so the default book is never overwritten.
+    Names, values and ranges are checked against the chapter's parameters
+    cell, and the NHANES files are found, before anything runs. The executed
+    notebook, its HTML and the results go to runs/<chapter>/<name>=<value>/,
+    so the default book is never overwritten.
     """
     from osteometals.build import ChapterFailed, rerun_chapter
     from osteometals.chapters import find_chapter
@@ -188,6 +202,7 @@ def run(
     ch = _checked(find_chapter, chapter)
     overrides = _parse_pairs(ctx.args)
     _checked(ch.validate, overrides)
+    _ensure_data()
     typer.echo(f"running {ch.name} with {overrides or 'its defaults'} ...")
     try:
         folder = rerun_chapter(ch.name, overrides)
@@ -212,6 +227,7 @@ def book(
 
     start = time.perf_counter()
     if not render_only:
+        _ensure_data()
         try:
             execute_book(echo=typer.echo)
         except ChapterFailed as err:

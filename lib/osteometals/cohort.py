@@ -128,8 +128,9 @@ COLUMNS: tuple[str, ...] = (
     "smoking", "hypertension", "diabetes", "parent_op", "fracture",
 )
 
-#: Bump when the cohort logic changes in a way the source hash would miss.
-CACHE_VERSION = 1
+#: Schema version of the cached cohorts: bump it whenever the cohort logic
+#: or the ``Cohort`` fields change (the cache key does not read the code).
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -150,12 +151,17 @@ class Cohort:
         Counts of self-reported menstrual / menopausal status (RHQ) in the
         final cohort, by cycle: ``cycle, status, n`` (reported only; not an
         inclusion criterion, as in the paper).
+    sources : pandas.DataFrame
+        The NHANES files the cohort was built from: ``table, file, sha256,
+        verified, origin`` (see :class:`osteometals.data.Located`); empty when
+        a custom loader supplied the tables.
     """
 
     data: pd.DataFrame
     flow: pd.DataFrame
     options: dict = field(default_factory=dict)
     menopause: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def n(self) -> int:
@@ -495,10 +501,18 @@ def _normalise_options(
 # the build
 
 
-def _default_loader() -> Loader:
-    from osteometals import data  # imported late: another engineer's module
+def _recording_loader(sources: list[dict]) -> Loader:
+    """:func:`osteometals.data.load_table`, noting each file read in ``sources``."""
+    from osteometals import data
 
-    return data.load_table
+    def load(name: str) -> pd.DataFrame:
+        frame = data.load_table(name)
+        found = data.locate_table(name, download=False)
+        sources.append({"table": name, "file": found.path.name, "sha256": found.sha256,
+                        "verified": found.verified, "origin": found.origin})
+        return frame
+
+    return load
 
 
 def _merge_cycle(cycle: str, loader: Loader) -> pd.DataFrame:
@@ -575,7 +589,9 @@ def build_cohort(
         require_complete_covariates, min_age, diabetes_borderline, parent_op_definition,
         fracture_definition,
     )
-    loader = loader or _default_loader()
+    sources: list[dict] = []
+    if loader is None:
+        loader = _recording_loader(sources)
     frames = [_merge_cycle(c, loader) for c in options["cycles"]]
     raw = pd.concat(frames, ignore_index=True, sort=False)
     for var in ("DMDMARTL", "DMDMARTZ", "WTSH2YR", "WTMECPRP"):
@@ -638,7 +654,9 @@ def build_cohort(
         .value_counts().rename("n").reset_index().sort_values(["cycle", "status"])
         .reset_index(drop=True)
     )
-    return Cohort(data=data, flow=flow.table(), options=options, menopause=meno)
+    return Cohort(data=data, flow=flow.table(), options=options, menopause=meno,
+                  sources=pd.DataFrame(sources, columns=["table", "file", "sha256", "verified",
+                                                         "origin"]))
 
 
 # --------------------------------------------------------------------------
@@ -658,18 +676,26 @@ def cache_dir() -> Path:
 
 
 def cache_key(options: Mapping[str, Any]) -> str:
-    """Hash of the options, the mirror and the source of the cohort code."""
-    from osteometals import variables
+    """Hash of the options, the content of the NHANES files and the schema version.
 
-    source = "".join(inspect.getsource(m) for m in (inspect.getmodule(build_cohort),
-                                                     tscore, variables))
+    The files enter by their sha256 (as found in the cache or mirror, see
+    :func:`osteometals.data.locate_table`), so the same data reached from the
+    CDC, a mirror or the cache gives the same key, and changed data gives a
+    new one. Bump :data:`CACHE_VERSION` when the cohort logic changes.
+    """
+    from osteometals import data
+
+    files = {}
+    for cycle in options["cycles"]:
+        for comp in COMPONENTS:
+            name = CYCLES[cycle][1].format(comp)
+            files[name] = data.locate_table(name).sha256
     payload = json.dumps(
         {
             "options": {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()},
-            "mirror": os.environ.get("NHANES_MIRROR", ""),
+            "files": files,
             "version": CACHE_VERSION,
-            "source": hashlib.sha256(source.encode()).hexdigest(),
-            "pandas": pd.__version__,
+            "pandas": pd.__version__,  # pickles are read back by the same pandas
         },
         sort_keys=True,
     )
@@ -679,9 +705,9 @@ def cache_key(options: Mapping[str, Any]) -> str:
 def get_cohort(refresh: bool = False, **options: Any) -> Cohort:
     """The cohort for ``options`` (as :func:`build_cohort`), cached on disk.
 
-    The cache file is ``cache_dir()/<key>.pkl`` where the key hashes the
-    validated options, ``NHANES_MIRROR`` and the source code of the cohort,
-    so a change to any of them rebuilds.
+    The cache file is ``cache_dir()/<key>.pkl`` where the key (:func:`cache_key`)
+    hashes the validated options, the sha256 of the NHANES files and the
+    schema version, so a change to any of them rebuilds.
 
     Parameters
     ----------

@@ -3,13 +3,21 @@
 ``load_table("P_DEMO")`` returns one NHANES table as a DataFrame. The file
 is looked for, in order:
 
-1. in the offline mirror named by the environment variable ``NHANES_MIRROR``
-   (a folder laid out like the shared mirror: ``raw/<TABLE>.XPT`` and
-   ``other/<TABLE>.parquet``);
-2. in the download cache (``OSTEOMETALS_CACHE``, by default
+1. in the download cache (``OSTEOMETALS_CACHE``, by default
    ``<repo>/data/cache/nhanes``);
+2. in the offline mirror named by the environment variable ``NHANES_MIRROR``
+   (a folder laid out like the shared mirror: ``raw/<TABLE>.XPT`` and
+   ``other/<TABLE>.parquet``), which is a download source like the CDC: a
+   verified mirror file is copied into the cache, so later commands find it
+   there without the variable;
 3. on the CDC web site (``OSTEOMETALS_BASE_URL`` overrides the address),
    downloaded with :func:`pooch.retrieve` into the cache.
+
+The cache's ``manifest.json`` records where each cached file came from (the
+CDC address or the file inside the mirror), for the book's provenance page.
+When ``OSTEOMETALS_READ_LOG`` names a file, every table read appends one JSON
+line to it (table, file, sha256, how it was found, origin); the book build
+sets it.
 
 Every file with a known sha256 (see :mod:`osteometals.registry`) is checked
 before it is read. A file that fails the check is refused with
@@ -24,9 +32,11 @@ Tables read from XPT and from the mirror's Parquet copies look the same:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
+import shutil
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +49,7 @@ import pandas as pd
 
 from osteometals.registry import (
     BASE_URL_ENV,
+    MirrorFile,
     Table,
     get_table,
     study_tables,
@@ -252,6 +263,8 @@ def _describe_mirror(mirror: Path | None) -> str:
 _HASHES: dict[tuple[str, int, int], str] = {}
 # Files downloaded by this process (their source is reported as "download").
 _DOWNLOADED: set[Path] = set()
+# Files copied from the mirror into the cache by this process (source "mirror").
+_COPIED: set[Path] = set()
 
 
 def _hash_file(path: Path) -> str:
@@ -307,15 +320,20 @@ class Located:
     table : Table
         The registry entry.
     source : {"mirror", "cache", "download", "missing"}
-        Where the file was found; ``"download"`` means fetched by this process.
+        How this process got the file: ``"cache"`` found in the cache,
+        ``"mirror"`` copied from the mirror into the cache, ``"download"``
+        fetched from the CDC into the cache.
     path : Path or None
-        The file, None when missing.
+        The file (in the cache once found or fetched), None when missing.
     verified : bool
         True if the file's sha256 equals the expected one.
     sha256 : str or None
         The file's sha256 when computed.
     note : str
         Anything worth saying (Parquet copy, no known checksum, refused ...).
+    origin : str
+        Where the cached file first came from (:func:`origin_of`):
+        ``"CDC <url>"``, ``"mirror <file>"`` or ``"unknown"``.
     """
 
     table: Table
@@ -324,6 +342,7 @@ class Located:
     verified: bool
     sha256: str | None = None
     note: str = ""
+    origin: str = ""
 
     @property
     def present(self) -> bool:
@@ -336,7 +355,7 @@ class Located:
         Returns
         -------
         dict
-            Keys ``table, cycle, present, verified, source, path, note``.
+            Keys ``table, cycle, present, verified, source, origin, path, note``.
         """
         return {
             "table": self.table.name,
@@ -344,6 +363,7 @@ class Located:
             "present": self.present,
             "verified": self.verified,
             "source": self.source,
+            "origin": self.origin,
             "path": "" if self.path is None else str(self.path),
             "note": self.note,
         }
@@ -355,26 +375,123 @@ def _mirror_candidates(mirror: Path, relpath: str) -> list[Path]:
     return [path] if lower == path else [path, lower]
 
 
-def _find_local(table: Table, mirror: Path | None, cache: Path) -> Located | None:
-    """Return the mirror or cache file of a table, verified; None if absent.
+# --- the cache and where its files came from ------------------------------------------
+
+#: File in the cache folder recording where each cached file came from.
+MANIFEST = "manifest.json"
+
+
+def _cache_name(table: Table, candidate: MirrorFile | None) -> str:
+    """Name of a table's file in the cache: the CDC XPT name, or ``<TABLE>.parquet``."""
+    if candidate is not None and candidate.format == "parquet":
+        return f"{table.name}.parquet"
+    return table.cache_name
+
+
+def _read_manifest(cache: Path) -> dict[str, dict[str, str]]:
+    path = cache / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except ValueError:  # a damaged manifest only loses the record of origins
+        return {}
+
+
+def _record_origin(cache: Path, name: str, entry: dict[str, str]) -> None:
+    """Write where the cached file ``name`` came from into the cache's manifest."""
+    manifest = _read_manifest(cache)
+    manifest[name] = entry
+    tmp = cache / f"{MANIFEST}.tmp{os.getpid()}"
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    tmp.replace(cache / MANIFEST)
+
+
+def origin_of(path: Path) -> str:
+    """Where a cached file came from, as recorded when it was cached.
+
+    Returns
+    -------
+    str
+        ``"CDC <url>"``, ``"mirror <file inside the mirror>"``, or ``"unknown"``
+        for a file cached before origins were recorded (or placed by hand).
+    """
+    entry = _read_manifest(Path(path).parent).get(Path(path).name)
+    if not entry:
+        return "unknown"
+    return f"{entry['origin']} {entry['from']}"
+
+
+def _copy_from_mirror(table: Table, candidate: MirrorFile, source: Path, cache: Path) -> Path:
+    """Copy a verified mirror file into the cache (atomically) and record its origin."""
+    cache.mkdir(parents=True, exist_ok=True)
+    name = _cache_name(table, candidate)
+    tmp = cache / f"{name}.tmp{os.getpid()}"
+    shutil.copyfile(source, tmp)
+    if sha256sum(tmp) != candidate.sha256:  # pragma: no cover - the disk changed under us
+        tmp.unlink()
+        raise ChecksumMismatch(source, candidate.sha256, sha256sum(source), table=table.name,
+                               source="mirror", url=table.url)
+    tmp.replace(cache / name)
+    _record_origin(cache, name, {"origin": "mirror", "from": candidate.path,
+                                 "sha256": candidate.sha256})
+    _COPIED.add((cache / name).resolve())
+    return cache / name
+
+
+def _find_cached(table: Table, cache: Path) -> Located | None:
+    """The cached file of a table, verified; None if the cache has none.
+
+    Raises ChecksumMismatch for a cached file with the wrong checksum.
+    """
+    candidates: list[tuple[str, str | None, str]] = [
+        (table.cache_name, table.xpt_sha256, "")
+    ]
+    candidates += [(_cache_name(table, m), m.sha256, "Parquet copy of the CDC XPT")
+                   for m in table.mirror if m.format == "parquet"]
+    for name, expected, note in candidates:
+        path = cache / name
+        if not path.is_file():
+            continue
+        resolved = path.resolve()
+        source: Source = ("download" if resolved in _DOWNLOADED else
+                          "mirror" if resolved in _COPIED else "cache")
+        origin = origin_of(path)
+        if expected is None:
+            return Located(table, source, path, False, sha256sum(path),
+                           "no known sha256 for this CDC file", origin)
+        digest = _verify(path, expected, table, "cache")
+        return Located(table, source, path, True, digest, note, origin)
+    return None
+
+
+def _find_local(table: Table, mirror: Path | None, cache: Path, copy: bool = True
+                ) -> Located | None:
+    """A table's file from the cache, else from the mirror (copied into the cache).
+
+    The mirror is a download source like the CDC: a verified mirror file is
+    copied into the cache, so that later commands find it there without
+    ``NHANES_MIRROR``. With ``copy=False`` (status reports) the mirror file is
+    only verified. Returns None when neither has the table.
 
     Raises ChecksumMismatch for a file present with the wrong checksum.
     """
-    if mirror is not None and mirror.is_dir():
-        for candidate in table.mirror:
-            for path in _mirror_candidates(mirror, candidate.path):
-                if path.is_file():
-                    digest = _verify(path, candidate.sha256, table, "mirror")
-                    note = "Parquet copy of the CDC XPT" if candidate.format == "parquet" else ""
-                    return Located(table, "mirror", path, True, digest, note)
-    path = cache / table.cache_name
-    if not path.is_file():
+    found = _find_cached(table, cache)
+    if found is not None:
+        return found
+    if mirror is None or not mirror.is_dir():
         return None
-    source: Source = "download" if path.resolve() in _DOWNLOADED else "cache"
-    if table.xpt_sha256 is None:
-        return Located(table, source, path, False, None, "no known sha256 for this CDC file")
-    digest = _verify(path, table.xpt_sha256, table, "cache")
-    return Located(table, source, path, True, digest)
+    for candidate in table.mirror:
+        for path in _mirror_candidates(mirror, candidate.path):
+            if path.is_file():
+                digest = _verify(path, candidate.sha256, table, "mirror")
+                note = "Parquet copy of the CDC XPT" if candidate.format == "parquet" else ""
+                origin = f"mirror {candidate.path}"
+                if not copy:
+                    return Located(table, "mirror", path, True, digest, note, origin)
+                cached = _copy_from_mirror(table, candidate, path, cache)
+                return Located(table, "mirror", cached, True, digest, note, origin)
+    return None
 
 
 class _LazyProgress:
@@ -470,10 +587,13 @@ def _download(table: Table, cache: Path, progress: bool) -> Located:
             bar.close()
     path = Path(fname)
     _DOWNLOADED.add(path.resolve())
+    digest = sha256sum(path)
+    _record_origin(cache, path.name, {"origin": "CDC", "from": url, "sha256": digest})
+    origin = f"CDC {url}"
     if known_hash is None:
-        return Located(table, "download", path, False, sha256sum(path),
-                       "no known sha256 for this CDC file")
-    return Located(table, "download", path, True, table.xpt_sha256)
+        return Located(table, "download", path, False, digest,
+                       "no known sha256 for this CDC file", origin)
+    return Located(table, "download", path, True, digest, "", origin)
 
 
 def _mirror_and_cache() -> tuple[Path | None, Path]:
@@ -566,7 +686,23 @@ def load_table(
     """
     located = locate_table(name, download=True, progress=progress, registry=registry)
     assert located.path is not None
+    _log_read(located)
     return read_table_file(located.path)
+
+
+#: Environment variable naming a file to which every table read is appended.
+READ_LOG_ENV = "OSTEOMETALS_READ_LOG"
+
+
+def _log_read(located: Located) -> None:
+    log = os.environ.get(READ_LOG_ENV, "").strip()
+    if not log:
+        return
+    entry = {"table": located.table.name, "file": located.path.name if located.path else "",
+             "sha256": located.sha256, "verified": located.verified,
+             "source": located.source, "origin": located.origin}
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
 def ensure_tables(
@@ -646,9 +782,11 @@ def table_status(
     -------
     pandas.DataFrame
         One row per table with columns ``table``, ``cycle``, ``present``,
-        ``verified``, ``source`` (``mirror``, ``cache``, ``download`` for files
-        fetched by this process, or ``missing``), ``path`` and ``note``. A file
-        with the wrong checksum is present, not verified, and noted as refused.
+        ``verified``, ``source`` (``cache``; ``mirror`` for a file the mirror
+        would supply; ``download`` for files fetched by this process; or
+        ``missing``), ``origin`` (:func:`origin_of`), ``path`` and ``note``. A
+        file with the wrong checksum is present, not verified, and noted as
+        refused. Nothing is copied or downloaded.
     """
     if names is None:
         names = [t.name for t in study_tables(registry=registry)]
@@ -657,14 +795,14 @@ def table_status(
     for name in names:
         table = get_table(name, registry)
         try:
-            found = _find_local(table, mirror, cache)
+            found = _find_local(table, mirror, cache, copy=False)
         except ChecksumMismatch as exc:
             found = Located(table, exc.source, exc.path, False, exc.actual,
                             f"sha256 mismatch (expected {exc.expected}): refused")
         if found is None:
             found = Located(table, "missing", None, False, None, table.url)
         rows.append(found.as_row())
-    columns = ["table", "cycle", "present", "verified", "source", "path", "note"]
+    columns = ["table", "cycle", "present", "verified", "source", "origin", "path", "note"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -755,6 +893,7 @@ __all__ = [
     "BASE_URL_ENV",
     "CACHE_ENV",
     "MIRROR_ENV",
+    "READ_LOG_ENV",
     "ChecksumMismatch",
     "DataError",
     "DataUnavailable",
@@ -767,6 +906,7 @@ __all__ = [
     "locate_table",
     "mirror_dir",
     "normalise_table",
+    "origin_of",
     "read_table_file",
     "sha256sum",
     "table_status",
