@@ -71,7 +71,7 @@ bench: install
 lock: install
 	$(VENV)/bin/uv pip compile pyproject.toml --extra book --extra dev \
 	  --generate-hashes --python-version 3.11 --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
-	$(PY) -m osteometals.lockfile
+	$(PY) -m osteometals.book.lockfile
 
 # The canary (not part of CI): a throw-away copy of this checkout with a
 # fresh virtual environment of the newest releases pyproject.toml allows,

@@ -56,7 +56,7 @@ def _r_survey_missing() -> str:
 
 @functools.cache
 def _chromium_missing() -> str:
-    from osteometals.browser import chromium_available
+    from osteometals.book.browser import chromium_available
 
     return "" if chromium_available() else "no /usr/bin/chromium (or no playwright)"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from osteometals.build import BUILD_DIR
-from osteometals.chapters import list_chapters
+from osteometals.book.build import BUILD_DIR
+from osteometals.book.chapters import list_chapters
 
 pytestmark = pytest.mark.book
 

@@ -2,7 +2,7 @@
 
 Two layers:
 
-* the mechanics of :mod:`osteometals.browser`, on hand-made pages and on a
+* the mechanics of :mod:`osteometals.book.browser`, on hand-made pages and on a
   tiny Jupyter Book built in a temporary folder, so that a console error, an
   uncaught exception or a missing image is known to be caught;
 * the real book (``book/_build/html``, made by ``make book``): every chapter
@@ -32,16 +32,16 @@ from textwrap import dedent
 
 import pytest
 
-from osteometals.browser import (
+from osteometals.book.browser import (
     check_page,
     launch,
     local_mathjax,
     search,
     serve,
 )
-from osteometals.build import BUILD_DIR, execute_chapter, render
-from osteometals.chapters import load_chapter
-from osteometals.pdf import build_pdf, print_pdf, single_page
+from osteometals.book.build import BUILD_DIR, execute_chapter, render
+from osteometals.book.chapters import load_chapter
+from osteometals.book.pdf import build_pdf, print_pdf, single_page
 
 pytestmark = pytest.mark.browser  # skipped without Chromium, a failure under CI=true
 
@@ -200,7 +200,7 @@ def test_the_tiny_book_search_finds_a_word_of_the_chapter_and_nothing_for_nonsen
 def test_the_tiny_book_prints_to_a_pdf_with_its_text_table_and_figure(browser, tiny_book):
     book, build = tiny_book
     pdf = build_pdf(build, book_dir=book, browser=browser)
-    assert pdf == build / "pdf" / "osteometals.pdf"
+    assert pdf == build / "pdf" / "osteometals.book.pdf"
     content = pdf.read_bytes()
     # 20 kB: the embedded PNG figure and fonts alone exceed it; a text-only PDF does not
     assert content.startswith(b"%PDF-") and len(content) > 20_000

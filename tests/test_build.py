@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from osteometals.build import execute_chapter, render, run_key
-from osteometals.chapters import load_chapter
+from osteometals.book.build import execute_chapter, render, run_key
+from osteometals.book.chapters import load_chapter
 
 
 @pytest.fixture

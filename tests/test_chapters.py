@@ -4,7 +4,7 @@ from textwrap import dedent
 
 import pytest
 
-from osteometals.chapters import (
+from osteometals.book.chapters import (
     Parameter,
     ParameterError,
     find_chapter,
@@ -67,7 +67,7 @@ def test_a_range_on_a_non_number_is_refused():
 
 
 def test_every_numeric_parameter_of_the_book_declares_its_range():
-    from osteometals.chapters import list_pages
+    from osteometals.book.chapters import list_pages
 
     without = [f"{c.name}.{p.name}" for c in list_pages() for p in c.parameters
                if p.type in ("int", "float") and p.range is None]
@@ -127,7 +127,7 @@ def test_every_chapter_has_a_valid_parameters_cell_with_output_dir():
 def test_every_executable_page_in_the_toc_exists_and_vice_versa():
     import yaml
 
-    from osteometals.chapters import BOOK_DIR, list_pages
+    from osteometals.book.chapters import BOOK_DIR, list_pages
 
     toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]

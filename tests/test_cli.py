@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from osteometals.build import BUILD_DIR
-from osteometals.chapters import find_chapter
+from osteometals.book.build import BUILD_DIR
+from osteometals.book.chapters import find_chapter
 
 
 def osteometals(*args, env=None):

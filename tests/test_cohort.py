@@ -1,13 +1,13 @@
-"""The analysis cohort (osteometals.cohort): unit tests on synthetic NHANES tables,
+"""The analysis cohort (osteometals.nhanes.cohort): unit tests on synthetic NHANES tables,
 integration tests (marker ``mirror``) on the real files."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from osteometals import cohort as co
-from osteometals.data import load_table
-from osteometals.variables import CATEGORIES, METALS
+from osteometals.nhanes import cohort as co
+from osteometals.nhanes.files import load_table
+from osteometals.nhanes.variables import CATEGORIES, METALS
 
 # --------------------------------------------------------------------------
 # synthetic NHANES tables

@@ -3,9 +3,8 @@ named skip on a developer's machine and a failure under ``CI=true``."""
 
 from types import SimpleNamespace
 
-import pytest
-
 import conftest
+import pytest
 
 
 class _Item:

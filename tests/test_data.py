@@ -1,4 +1,4 @@
-"""Specification of the data layer: osteometals.data and ``osteometals data``.
+"""Specification of the data layer: osteometals.nhanes.files and ``osteometals data``.
 
 Unit tests use tiny synthetic tables written as XPT / Parquet into a fake
 mirror, an empty cache in ``tmp_path`` and, for downloads, a local HTTP
@@ -20,9 +20,10 @@ import pyreadstat
 import pytest
 from typer.testing import CliRunner
 
-from osteometals import data, registry
-from osteometals.cli import app
-from osteometals.data import (
+from osteometals.book.cli import app
+from osteometals.nhanes import files as data
+from osteometals.nhanes import registry
+from osteometals.nhanes.files import (
     ChecksumMismatch,
     DataUnavailable,
     ensure_tables,
@@ -31,7 +32,7 @@ from osteometals.data import (
     read_table_file,
     table_status,
 )
-from osteometals.registry import make_table, study_tables
+from osteometals.nhanes.registry import make_table, study_tables
 
 TINY_ZERO = 5.397605346934028e-79  # how some XPT zeros come back: 16**-65
 
@@ -339,7 +340,7 @@ def good_corrupt_and_missing_tables(mirror: Path) -> dict[str, registry.Table]:
 
     Returns
     -------
-    dict of str -> osteometals.registry.Table
+    dict of str -> osteometals.nhanes.registry.Table
         DEMO_H, a verified synthetic XPT; BMX_H, whose bytes do not match its
         checksum; BPQ_H, with no file.
     """

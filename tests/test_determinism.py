@@ -8,8 +8,8 @@ rerunning it here would double its minutes in CI.
 
 import pytest
 
-from osteometals.build import BUILD_DIR, execute_chapter
-from osteometals.chapters import list_chapters
+from osteometals.book.build import BUILD_DIR, execute_chapter
+from osteometals.book.chapters import list_chapters
 
 FAST = [c for c in list_chapters() if not c.name.startswith("05_")]
 

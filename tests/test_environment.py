@@ -10,7 +10,7 @@ import re
 import yaml
 from packaging.requirements import Requirement
 
-from osteometals import lockfile
+from osteometals.book import lockfile
 
 
 def test_the_lock_pins_every_package_with_hashes():

@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from osteometals import lockfile, provenance
+from osteometals.book import lockfile, provenance
 
 MACHINE_PATH = re.compile(r"(^|[\s'\"(])/(tmp|work|root|home|usr|opt)/")
 

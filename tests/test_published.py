@@ -1,4 +1,4 @@
-"""The paper's numbers (osteometals.published): every cell there, and coherent.
+"""The paper's numbers (osteometals.paper.published): every cell there, and coherent.
 
 Source of every value: Peng et al. (2025), Front. Environ. Health 4:1468404,
 Tables 1-4 and the Results text.
@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from osteometals import published as P
-from osteometals.variables import CATEGORIES, LINEAR_MODELS, LOGISTIC_MODELS, METAL_KEYS
+from osteometals.nhanes.variables import CATEGORIES, METAL_KEYS
+from osteometals.paper import published as P
+from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
 
 READINGS = {"as printed", "repaired", "from text", "reconstructed", "cut off"}
 

@@ -1,4 +1,4 @@
-"""Specification of the NHANES table registry (osteometals.registry)."""
+"""Specification of the NHANES table registry (osteometals.nhanes.registry)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from osteometals import registry
-from osteometals.registry import (
+from osteometals.nhanes import registry
+from osteometals.nhanes.registry import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
     STUDY_COMPONENTS,

@@ -1,4 +1,4 @@
-"""Specification of osteometals.regression on synthetic cohorts (no NHANES needed)."""
+"""Specification of osteometals.paper.regression on synthetic cohorts (no NHANES needed)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from osteometals import regression as reg
-from osteometals import survey
-from osteometals.variables import CATEGORIES, LINEAR_MODELS, LOGISTIC_MODELS, METAL_KEYS
+from osteometals.nhanes.variables import CATEGORIES, METAL_KEYS
+from osteometals.paper import regression as reg
+from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
+from osteometals.stats import survey
 
 
 def synthetic_cohort(n: int = 1200, seed: int = 1) -> pd.DataFrame:

@@ -1,7 +1,7 @@
-"""The scorecard (osteometals.scorecard) joins and judges cells correctly.
+"""The scorecard (osteometals.paper.scorecard) joins and judges cells correctly.
 
 All inputs are small synthetic frames built here; the published side is
-osteometals.published (Peng et al. 2025, Tables 1-4).
+osteometals.paper.published (Peng et al. 2025, Tables 1-4).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from osteometals import published
-from osteometals import scorecard as sc
+from osteometals.paper import published
+from osteometals.paper import scorecard as sc
 
 
 def _ours_table2(scale: float = 1.0) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Specification of osteometals.survey: it reproduces R's survey::svyglm.
+"""Specification of osteometals.stats.survey: it reproduces R's survey::svyglm.
 
 Reference values: tests/reference/svyglm_fixture.R (R 4.2.2, survey 4.1.1; the
 versions are in the header of each CSV), run on the synthetic data it writes
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from osteometals.survey import GLMResult, LonelyPSUError, glm, svyglm
+from osteometals.stats.survey import GLMResult, LonelyPSUError, glm, svyglm
 
 REF = Path(__file__).parent / "reference"
 #: Relative tolerance for quantities that depend on the logistic variance. R's
@@ -279,7 +279,7 @@ def test_real_cohort_models_match_live_r(tmp_path):
 
     The cohort is written to a temporary CSV only; no participant row is kept.
     """
-    from osteometals.cohort import get_cohort
+    from osteometals.nhanes.cohort import get_cohort
 
     d = get_cohort().data.copy()
     d["cd_q"] = pd.Categorical(

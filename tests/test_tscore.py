@@ -1,6 +1,6 @@
-"""T-scores and WHO categories (osteometals.tscore).
+"""T-scores and WHO categories (osteometals.nhanes.tscore).
 
-Reference values, as cited in ``osteometals.tscore.REFERENCES``:
+Reference values, as cited in ``osteometals.nhanes.tscore.REFERENCES``:
 
 * total femur 0.942 (SD 0.122) and femoral neck 0.858 (0.120) g/cm²: Looker et al.
   1998, Osteoporos Int 8:468-89, NHANES III non-Hispanic white women 20-29 (the
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from osteometals import tscore
+from osteometals.nhanes import tscore
 
 
 def test_t_score_is_distance_from_reference_mean_in_reference_sds():

@@ -1,4 +1,4 @@
-"""Specification of WQS regression (``osteometals.wqs``).
+"""Specification of WQS regression (``osteometals.stats.wqs``).
 
 Simulated data with a known truth. Tolerances were set from Monte-Carlo
 runs of the same designs over 30 replicate data sets each (seeds other than
@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from osteometals import wqs
+from osteometals.stats import wqs
+from osteometals.stats.coding import dummy_code
 
 MIX = ["x1", "x2", "x3", "x4", "x5"]
 COVS = ["group", "z1", "z2"]
@@ -72,7 +73,7 @@ def test_covariates_are_dummy_coded_against_their_first_level():
         "g": pd.Categorical(["b", "a", "c", "b"], categories=["b", "a", "c"]),
         "z": [1.0, 2.0, 3.0, 4.0],
     })
-    coded = wqs.covariate_matrix(frame, ["g", "z"])
+    coded = dummy_code(frame, ["g", "z"])
     assert list(coded.columns) == ["g[a]", "g[c]", "z"]
     np.testing.assert_array_equal(coded["g[a]"], [0, 1, 0, 0])
     np.testing.assert_array_equal(coded["g[c]"], [0, 0, 1, 0])

@@ -1,4 +1,4 @@
-# Reference values for osteometals.survey, computed with R's survey package.
+# Reference values for osteometals.stats.survey, computed with R's survey package.
 #
 # Run from the repository root:
 #     Rscript tests/reference/svyglm_fixture.R

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from osteometals.variables import CATEGORIES
+from osteometals.nhanes.variables import CATEGORIES
 
 #: Threshold (inclusive) of osteoporosis on the T-score scale.
 OSTEOPOROSIS_MAX = -2.5

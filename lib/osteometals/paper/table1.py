@@ -7,7 +7,7 @@ Two versions side by side:
   Chi-Square"); continuous rows as mean (SD) with Student's t-test (equal
   variances) or median (IQR) with the Mann-Whitney U test.
 * **Survey-weighted**: weighted % / weighted mean (SD) or weighted median
-  (Q1-Q3), with design-based p-values from :func:`osteometals.survey.svyglm`
+  (Q1-Q3), with design-based p-values from :func:`osteometals.stats.survey.svyglm`
   (Taylor linearisation, strata and PSUs of the pooled design):
 
   - categorical: adjusted Wald F test of the variable in a survey logistic
@@ -35,8 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from osteometals import survey
-from osteometals.variables import CATEGORIES, LABELS, METALS
+from osteometals.nhanes.variables import CATEGORIES, LABELS, METALS
+from osteometals.stats import survey
+from osteometals.stats.coding import dummy_code
+from osteometals.stats.weighted import weighted_mean_sd, weighted_midrank, weighted_quantile
 
 #: Categorical rows, in the paper's order.
 CATEGORICAL: tuple[str, ...] = tuple(LABELS)
@@ -86,69 +88,13 @@ class Table1:
 
 
 # --------------------------------------------------------------------------
-# weighted statistics
-
-
-def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float]) -> np.ndarray:
-    """Weighted quantile by inverting the weighted empirical CDF.
-
-    The ``q`` quantile is the smallest ``x`` whose cumulative weight share is
-    at least ``q`` (R ``svyquantile(..., qrule="math")``).
-
-    Parameters
-    ----------
-    x, w : numpy.ndarray
-        Values and non-negative weights (same length, no missing values).
-    q : float or sequence of float
-        Probabilities in [0, 1].
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float)
-    order = np.argsort(x, kind="mergesort")
-    x, w = x[order], w[order]
-    cdf = np.cumsum(w) / w.sum()
-    q = np.atleast_1d(np.asarray(q, dtype=float))
-    idx = np.searchsorted(cdf, q - 1e-12, side="left")
-    return x[np.minimum(idx, len(x) - 1)]
-
-
-def weighted_mean_sd(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted mean and (population) standard deviation.
-
-    Returns
-    -------
-    (float, float)
-        ``sum(w x) / sum(w)`` and ``sqrt(sum(w (x - mean)^2) / sum(w))``.
-    """
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float)
-    m = float(np.average(x, weights=w))
-    return m, float(np.sqrt(np.average((x - m) ** 2, weights=w)))
-
-
-def weighted_midrank(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted mid-rank on [0, 1]: weight share below ``x`` plus half the share at ``x``."""
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float) / np.sum(w)
-    s = pd.Series(w).groupby(x).sum().sort_index()
-    below = s.cumsum() - s
-    mid = below + s / 2
-    return mid.reindex(x).to_numpy()
-
-
-# --------------------------------------------------------------------------
 # tests
 
 
 def _design_test_categorical(d: pd.DataFrame, var: str) -> tuple[float, float, float]:
-    levels = [lv for lv in d[var].cat.categories if (d[var] == lv).any()]
-    X = pd.DataFrame({"Intercept": 1.0}, index=d.index)
-    for lv in levels[1:]:
-        X[f"{var}[{lv}]"] = (d[var] == lv).astype(float)
+    present = d[var].cat.remove_unused_categories().to_frame()
+    X = pd.concat([pd.DataFrame({"Intercept": 1.0}, index=d.index),
+                   dummy_code(present, [var])], axis=1)
     fit = survey.svyglm((d["op"].astype(float), X), d, family="binomial",
                         lonely_psu="certainty")
     wt = fit.wald_test([c for c in X.columns if c != "Intercept"])

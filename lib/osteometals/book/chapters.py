@@ -35,7 +35,7 @@ from typing import Any
 import jupytext
 
 #: Folder of the book's sources, relative to the repository root.
-BOOK_DIR = Path(__file__).resolve().parents[2] / "book"
+BOOK_DIR = Path(__file__).resolve().parents[3] / "book"
 CHAPTER_DIR = BOOK_DIR / "chapters"
 #: Executable pages after the chapters (e.g. how the book was built); run last.
 APPENDIX_DIR = BOOK_DIR / "appendix"

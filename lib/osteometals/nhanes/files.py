@@ -19,7 +19,7 @@ When ``OSTEOMETALS_READ_LOG`` names a file, every table read appends one JSON
 line to it (table, file, sha256, how it was found, origin); the book build
 sets it.
 
-Every file with a known sha256 (see :mod:`osteometals.registry`) is checked
+Every file with a known sha256 (see :mod:`osteometals.nhanes.registry`) is checked
 before it is read. A file that fails the check is refused with
 :class:`ChecksumMismatch`; it is never read and never silently replaced by
 another source.
@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from osteometals.registry import (
+from osteometals.nhanes.registry import (
     BASE_URL_ENV,
     MirrorFile,
     Table,
@@ -230,7 +230,7 @@ def default_cache_dir() -> Path:
         tree (``lib/osteometals`` next to ``pyproject.toml``), else
         ``~/.cache/osteometals``.
     """
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     if (root / "pyproject.toml").is_file() and (root / "lib" / "osteometals").is_dir():
         return root / "data" / "cache" / "nhanes"
     return Path.home() / ".cache" / "osteometals"
@@ -624,7 +624,7 @@ def locate_table(
     progress : bool, optional
         Show a progress bar while downloading.
     registry : mapping of str to Table, optional
-        Tables to use instead of :data:`osteometals.registry.TABLES`.
+        Tables to use instead of :data:`osteometals.nhanes.registry.TABLES`.
 
     Returns
     -------
@@ -669,7 +669,7 @@ def load_table(
     progress : bool, optional
         Show a progress bar if the file must be downloaded.
     registry : mapping of str to Table, optional
-        Tables to use instead of :data:`osteometals.registry.TABLES`.
+        Tables to use instead of :data:`osteometals.nhanes.registry.TABLES`.
 
     Returns
     -------
@@ -720,7 +720,7 @@ def ensure_tables(
     progress : bool, optional
         Show a progress bar for each download.
     registry : mapping of str to Table, optional
-        Tables to use instead of :data:`osteometals.registry.TABLES`.
+        Tables to use instead of :data:`osteometals.nhanes.registry.TABLES`.
 
     Returns
     -------
@@ -776,7 +776,7 @@ def table_status(
     names : iterable of str, optional
         Table names; the study tables of cycles H and P by default.
     registry : mapping of str to Table, optional
-        Tables to use instead of :data:`osteometals.registry.TABLES`.
+        Tables to use instead of :data:`osteometals.nhanes.registry.TABLES`.
 
     Returns
     -------

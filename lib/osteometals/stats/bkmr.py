@@ -91,7 +91,7 @@ import pandas as pd
 from scipy.linalg import lapack, solve_triangular
 from scipy.special import betaln, log_ndtr, ndtri_exp
 
-from osteometals import variables
+from osteometals.stats.coding import dummy_code
 
 __all__ = [
     "BKMRPriors",
@@ -334,11 +334,11 @@ class MixtureData:
 
 def mixture_data(
     df: pd.DataFrame,
-    exposures: Sequence[str] = variables.METAL_KEYS,
-    covariates: Sequence[str] = variables.MIXTURE_COVARIATES,
-    outcome: str = "op",
+    exposures: Sequence[str],
+    covariates: Sequence[str],
+    outcome: str,
 ) -> MixtureData:
-    """Build BKMR inputs from the analysis cohort.
+    """Build BKMR inputs from a data frame with one row per person.
 
     Rows with a missing outcome, exposure or covariate are dropped. Each
     exposure is log-transformed and z-scored (sample standard deviation);
@@ -348,7 +348,7 @@ def mixture_data(
     Parameters
     ----------
     df : DataFrame
-        One row per woman, columns as in :func:`osteometals.cohort.build_cohort`.
+        One row per person.
     exposures : sequence of str
         Exposure columns (positive concentrations).
     covariates : sequence of str
@@ -365,24 +365,10 @@ def mixture_data(
     logs = np.log(d[list(exposures)].to_numpy(dtype=float))
     mu, sd = logs.mean(axis=0), logs.std(axis=0, ddof=1)
     Z = (logs - mu) / sd
-    blocks, names = [], []
-    for c in covariates:
-        s = d[c]
-        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels = list(s.cat.categories)
-            else:
-                levels = sorted(s.unique())
-            for lev in levels[1:]:
-                blocks.append((s == lev).to_numpy(dtype=float))
-                names.append(f"{c}[{lev}]")
-        else:
-            blocks.append(s.to_numpy(dtype=float))
-            names.append(c)
-    X = np.column_stack(blocks) if blocks else np.empty((len(d), 0))
-    keep = X.std(axis=0) > 0  # drop levels absent from the data
-    X = X[:, keep]
-    names = [nm for nm, k in zip(names, keep, strict=True) if k]
+    coded = dummy_code(d, covariates)
+    coded = coded.loc[:, coded.std(axis=0) > 0]  # drop levels absent from the data
+    X = coded.to_numpy(dtype=float).reshape(len(d), -1)
+    names = list(coded.columns)
     return MixtureData(
         y=d[outcome].to_numpy(dtype=int),
         Z=Z,

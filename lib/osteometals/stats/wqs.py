@@ -73,6 +73,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from osteometals.stats.coding import dummy_code
+
 Family = Literal["binomial", "gaussian"]
 Direction = Literal["positive", "negative"]
 
@@ -151,47 +153,6 @@ def quantile_scores(x: np.ndarray, breaks: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Design matrices
 # ---------------------------------------------------------------------------
-
-
-def covariate_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
-    """Covariates as numbers, categorical ones dummy-coded against their first level.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Rows to code.
-    covariates : sequence of str
-        Column names. Categorical, string, object and boolean columns are
-        coded as 0/1 indicators ``name[level]`` for every level but the first
-        (pandas Categoricals keep their declared level order); numeric columns
-        are used as they are.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per coefficient, without intercept, float dtype.
-    """
-    parts = []
-    for name in covariates:
-        col = data[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            cat = col
-        elif pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
-            cat = col.astype("category")
-        else:
-            parts.append(col.astype(float).rename(name).to_frame())
-            continue
-        levels = list(cat.cat.categories)
-        codes = cat.cat.codes.to_numpy()
-        cols = {
-            f"{name}[{lev}]": np.where(codes < 0, np.nan, (codes == i).astype(float))
-            for i, lev in enumerate(levels)
-            if i > 0
-        }
-        parts.append(pd.DataFrame(cols, index=data.index))
-    if not parts:
-        return pd.DataFrame(index=data.index)
-    return pd.concat(parts, axis=1)
 
 
 # ---------------------------------------------------------------------------
@@ -771,7 +732,7 @@ def _prepare(data, mixture, outcome, covariates, weight, stratum, psu, family):
     notes = []
     if len(frame) < len(data):
         notes.append(f"{len(data) - len(frame)} rows with missing values dropped")
-    cov = covariate_matrix(frame, covariates)
+    cov = dummy_code(frame, covariates)
     X = np.column_stack([np.ones(len(frame)), cov.to_numpy(dtype=float)])
     y = frame[outcome].to_numpy(dtype=float)
     if family == "binomial" and not np.isin(y, (0.0, 1.0)).all():
@@ -947,7 +908,7 @@ def wqs_regression(
         Outcome column (0/1 for ``binomial``).
     covariates : sequence of str
         Adjustment columns; categorical ones are dummy-coded against their
-        first level (:func:`covariate_matrix`).
+        first level (:func:`osteometals.stats.coding.dummy_code`).
     family : {"binomial", "gaussian"}
         Logistic or linear model.
     q : int

@@ -3,7 +3,7 @@
 Each table is a :class:`Table`: its CDC name (``"DEMO_H"``, ``"P_DEMO"``),
 component, survey cycle, download URL, the expected sha256 of the CDC's
 SAS transport (XPT) file when one is known, and the files that may stand
-in for it in an offline mirror (see :mod:`osteometals.data`).
+in for it in an offline mirror (see :mod:`osteometals.nhanes.files`).
 
 Every sha256 below is copied from the mirror's provenance files,
 ``SOURCES.md`` and ``SHA256SUMS`` (in ``/work/shared/data/nhanes``).

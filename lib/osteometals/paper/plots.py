@@ -123,7 +123,7 @@ def multiverse_plot(
     Parameters
     ----------
     mv : pandas.DataFrame
-        :func:`osteometals.cohort.multiverse` output (``label, n, pct_op,
+        :func:`osteometals.nhanes.cohort.multiverse` output (``label, n, pct_op,
         weighted_pct_op``); the first row is the default.
     published_pct, published_n : optional
         The paper's prevalence (%) and n, drawn as dashed reference lines.
@@ -190,7 +190,7 @@ def subgroup_forest(
         ``metal, quartile, stratifier, stratum, estimate, ci_lower, ci_upper``
         (Q1 rows are ignored).
     published : pandas.DataFrame, optional
-        :func:`osteometals.published.table4` (cut-off cells are drawn as a
+        :func:`osteometals.paper.published.table4` (cut-off cells are drawn as a
         point with the half interval that survives).
     metals : list of str, optional
         Metals to draw (rows of panels); default all in ``ours``.
@@ -259,7 +259,7 @@ def scorecard_scatter(card: pd.DataFrame) -> Figure:
     Parameters
     ----------
     card : pandas.DataFrame
-        :func:`osteometals.scorecard.scorecard` output; rows with quantity
+        :func:`osteometals.paper.scorecard.scorecard` output; rows with quantity
         ``"OR"`` (Tables 2 and 4, log scales) and ``"beta"`` (Table 3,
         linear scales) are drawn, coloured by verdict.
 
@@ -319,7 +319,7 @@ def verdict_bars(card: pd.DataFrame) -> Figure:
     Parameters
     ----------
     card : pandas.DataFrame
-        :func:`osteometals.scorecard.scorecard` output.
+        :func:`osteometals.paper.scorecard.scorecard` output.
 
     Returns
     -------
@@ -457,7 +457,7 @@ def wqs_weight_bars(
     ----------
     weights : pandas.DataFrame
         Tidy weights with columns ``metal``, ``weight``, ``direction``
-        (:attr:`osteometals.wqs.WQSResult.weights`).
+        (:attr:`osteometals.stats.wqs.WQSResult.weights`).
     labels : dict, optional
         Display name per metal (e.g. ``{"cd": "Cd"}``).
     intervals : pandas.DataFrame, optional
@@ -511,7 +511,7 @@ def bkmr_univariate(
     ----------
     curves : pandas.DataFrame
         Columns ``exposure``, ``z``, ``est``, ``lower``, ``upper``
-        (:meth:`osteometals.bkmr.BKMRFit.univariate`), drawn as a light band;
+        (:meth:`osteometals.stats.bkmr.BKMRFit.univariate`), drawn as a light band;
         if present, ``lower_vs_median`` and ``upper_vs_median`` are drawn as
         a darker inner band.
     labels : dict, optional
@@ -567,7 +567,7 @@ def bkmr_overall(
     ----------
     overall : pandas.DataFrame
         Columns ``quantile``, ``est``, ``lower``, ``upper``
-        (:meth:`osteometals.bkmr.BKMRFit.overall`).
+        (:meth:`osteometals.stats.bkmr.BKMRFit.overall`).
     compare : pandas.DataFrame, optional
         A second estimate (same columns), drawn offset to the right.
     compare_label : str
@@ -606,7 +606,7 @@ def bkmr_traces(traces: pd.DataFrame) -> Figure:
     ----------
     traces : pandas.DataFrame
         Columns ``chain``, ``draw``, ``quantity``, ``value``
-        (:meth:`osteometals.bkmr.BKMRFit.traces`).
+        (:meth:`osteometals.stats.bkmr.BKMRFit.traces`).
 
     Returns
     -------

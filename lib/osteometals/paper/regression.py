@@ -14,7 +14,7 @@ set the module fits
 
 Logistic regression (osteoporosis, ``op``) reports odds ratios, linear
 regression (BMD) coefficients. Fits are design-based
-(:func:`osteometals.survey.svyglm`) by default, or unweighted. Subgroups are
+(:func:`osteometals.stats.survey.svyglm`) by default, or unweighted. Subgroups are
 domains of the whole design (``domain=``), never rows dropped.
 
 How age and BMI enter the adjustment is not stated in the paper; by default
@@ -30,8 +30,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from osteometals import survey
-from osteometals.variables import LINEAR_MODELS, LOGISTIC_MODELS, METAL_KEYS
+from osteometals.nhanes.variables import METAL_KEYS
+from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
+from osteometals.stats import survey
+from osteometals.stats.weighted import weighted_quantile
 
 __all__ = [
     "QUARTILES",
@@ -61,14 +63,6 @@ TIDY_COLUMNS = [
 
 
 # --------------------------------------------------------------------------- quartiles
-
-
-def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
-    """Smallest x whose weighted ECDF reaches ``q`` (``svyquantile``'s ``qrule="math"``)."""
-    order = np.argsort(x, kind="stable")
-    x, w = x[order], w[order]
-    cdf = np.cumsum(w) / w.sum()
-    return float(x[np.searchsorted(cdf, q - 1e-12, side="left")])
 
 
 def quartile_cutpoints(
@@ -107,7 +101,7 @@ def quartile_cutpoints(
         ok = np.isfinite(x)
         if weighted:
             w = data[weight].to_numpy(dtype=float)
-            cuts = [_weighted_quantile(x[ok], w[ok], q) for q in (0.25, 0.5, 0.75)]
+            cuts = [float(c) for c in weighted_quantile(x[ok], w[ok], [0.25, 0.5, 0.75])]
         else:
             cuts = list(np.quantile(x[ok], [0.25, 0.5, 0.75]))
         q = _cut(data[m], cuts)
@@ -183,7 +177,7 @@ def adjustment_set(
     Parameters
     ----------
     covariates : iterable of str
-        An adjustment set from :mod:`osteometals.variables`.
+        An adjustment set from :mod:`osteometals.nhanes.variables`.
     age_bmi : {"groups", "continuous"}
         Keep ``age_group`` / ``bmi_group`` or replace them by ``age`` / ``bmi``.
     drop : iterable of str
@@ -233,7 +227,7 @@ def fit(
     family : {"binomial", "gaussian"}
         Logistic or linear regression.
     weighted : bool
-        Design-based (:func:`~osteometals.survey.svyglm`) or ordinary GLM.
+        Design-based (:func:`~osteometals.stats.survey.svyglm`) or ordinary GLM.
     domain : boolean mask, optional
         Subpopulation; the design stays whole.
     **design : str
@@ -241,7 +235,7 @@ def fit(
 
     Returns
     -------
-    osteometals.survey.GLMResult
+    osteometals.stats.survey.GLMResult
     """
     terms = [exposure] if isinstance(exposure, str) else list(exposure)
     formula = f"{outcome} ~ " + " + ".join([*terms, *covariates])
@@ -299,7 +293,7 @@ def _tidy_row(
         Labels of the row.
     coef : mapping
         ``estimate``, ``ci_lower``, ``ci_upper`` and ``p`` of the term (a row
-        of :meth:`osteometals.survey.GLMResult.frame`, or the reference quartile's values).
+        of :meth:`osteometals.stats.survey.GLMResult.frame`, or the reference quartile's values).
     p_trend : float
         P for trend of the metal in this model.
     n : int
@@ -362,7 +356,7 @@ def quartile_models(
     family : {"binomial", "gaussian"}
         Logistic (estimates are odds ratios) or linear (betas).
     models : mapping
-        Model name -> adjustment set, e.g. :data:`variables.LOGISTIC_MODELS`.
+        Model name -> adjustment set, e.g. :data:`models.LOGISTIC_MODELS`.
     metals : sequence of str
         Metal columns.
     weighted : bool
@@ -467,7 +461,7 @@ def interaction_test(
 
     Returns
     -------
-    osteometals.survey.WaldTest
+    osteometals.stats.survey.WaldTest
     """
     d = _prepare(data, [metal])
     x = f"{metal}_q" if exposure == "quartile" else f"{metal}_qmed"
@@ -567,7 +561,7 @@ def comparison_table(
     ours : pandas.DataFrame
         Tidy output of :func:`quartile_models` (Q1 rows included).
     published : pandas.DataFrame
-        :func:`osteometals.published.table2` or ``table3`` (no Q1 rows).
+        :func:`osteometals.paper.published.table2` or ``table3`` (no Q1 rows).
     columns : sequence of str
         Columns of the tidy frames that become table columns, e.g.
         ``("model",)`` for Table 2 or ``("outcome", "model")`` for Table 3.

@@ -44,8 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from osteometals import tscore
-from osteometals.variables import CATEGORIES, METALS
+from osteometals.nhanes import tscore
+from osteometals.nhanes.variables import CATEGORIES, METALS
 
 Loader = Callable[[str], pd.DataFrame]
 
@@ -130,7 +130,7 @@ COLUMNS: tuple[str, ...] = (
 
 #: Schema version of the cached cohorts: bump it whenever the cohort logic
 #: or the ``Cohort`` fields change (the cache key does not read the code).
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass
@@ -153,7 +153,7 @@ class Cohort:
         inclusion criterion, as in the paper).
     sources : pandas.DataFrame
         The NHANES files the cohort was built from: ``table, file, sha256,
-        verified, origin`` (see :class:`osteometals.data.Located`); empty when
+        verified, origin`` (see :class:`osteometals.nhanes.files.Located`); empty when
         a custom loader supplied the tables.
     """
 
@@ -502,8 +502,8 @@ def _normalise_options(
 
 
 def _recording_loader(sources: list[dict]) -> Loader:
-    """:func:`osteometals.data.load_table`, noting each file read in ``sources``."""
-    from osteometals import data
+    """:func:`osteometals.nhanes.files.load_table`, noting each file read in ``sources``."""
+    from osteometals.nhanes import files as data
 
     def load(name: str) -> pd.DataFrame:
         frame = data.load_table(name)
@@ -556,7 +556,7 @@ def build_cohort(
     cycles : iterable of {"H", "P"} or str
         NHANES cycles (``"H+P"`` also accepted).
     spine_reference, femur_reference, neck_reference : str
-        Names of T-score references (see :data:`osteometals.tscore.REFERENCES`).
+        Names of T-score references (see :data:`osteometals.nhanes.tscore.REFERENCES`).
     required_sites : iterable of {"femur", "neck", "spine"} or str
         Sites whose BMD must be present; the lowest T-score (and so ``op``) is
         taken over exactly these sites. T-scores of other sites are computed
@@ -573,7 +573,7 @@ def build_cohort(
         See :func:`derive_covariates`.
     loader : callable, optional
         ``loader(table_name) -> DataFrame``; default
-        :func:`osteometals.data.load_table`. Tests pass synthetic tables here.
+        :func:`osteometals.nhanes.files.load_table`. Tests pass synthetic tables here.
 
     Returns
     -------
@@ -666,11 +666,11 @@ def build_cohort(
 def cache_dir() -> Path:
     """Folder of cached cohorts: ``cohort/`` beside the NHANES download cache.
 
-    The download cache is :func:`osteometals.data.cache_dir`
+    The download cache is :func:`osteometals.nhanes.files.cache_dir`
     (``$OSTEOMETALS_CACHE``, default ``<repo>/data/cache/nhanes``), so cohorts
     go to ``<repo>/data/cache/cohort`` by default (git-ignored).
     """
-    from osteometals import data
+    from osteometals.nhanes import files as data
 
     return Path(data.cache_dir()).parent / "cohort"
 
@@ -679,11 +679,11 @@ def cache_key(options: Mapping[str, Any]) -> str:
     """Hash of the options, the content of the NHANES files and the schema version.
 
     The files enter by their sha256 (as found in the cache or mirror, see
-    :func:`osteometals.data.locate_table`), so the same data reached from the
+    :func:`osteometals.nhanes.files.locate_table`), so the same data reached from the
     CDC, a mirror or the cache gives the same key, and changed data gives a
     new one. Bump :data:`CACHE_VERSION` when the cohort logic changes.
     """
-    from osteometals import data
+    from osteometals.nhanes import files as data
 
     files = {}
     for cycle in options["cycles"]:

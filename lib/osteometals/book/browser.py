@@ -1,7 +1,7 @@
 """Serve a folder on loopback and look at its pages with headless Chromium.
 
 Used by the browser test (``tests/test_browser.py``) and by the PDF export
-(:mod:`osteometals.pdf`). Chromium is Debian's (``/usr/bin/chromium``),
+(:mod:`osteometals.book.pdf`). Chromium is Debian's (``/usr/bin/chromium``),
 driven by Playwright for Python; Playwright's own browser downloads are never
 needed.
 

@@ -30,8 +30,8 @@ from typing import Any
 import jupytext
 import pandas as pd
 
-from osteometals.chapters import BOOK_DIR, Chapter, find_chapter, list_pages
-from osteometals.data import READ_LOG_ENV
+from osteometals.book.chapters import BOOK_DIR, Chapter, find_chapter, list_pages
+from osteometals.nhanes.files import READ_LOG_ENV
 
 BUILD_DIR = BOOK_DIR / "_build"
 #: Reruns go here; ``OSTEOMETALS_RUNS_DIR`` moves them (tests use a temporary folder).

@@ -1,7 +1,7 @@
 """The ``osteometals`` command.
 
 Each sub-command is a function decorated with ``@app.command()``; expected
-failures raise :class:`osteometals.data.DataError` (or call :func:`fail`)
+failures raise :class:`osteometals.nhanes.files.DataError` (or call :func:`fail`)
 and end with a one-paragraph message and exit code 1, never a traceback.
 
 Usage::
@@ -18,8 +18,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from osteometals import data as nhdata
-from osteometals import registry
+from osteometals.nhanes import files as nhdata
+from osteometals.nhanes import registry
 
 app = typer.Typer(
     name="osteometals",
@@ -65,7 +65,7 @@ def parse_cycles(text: str) -> list[str]:
     Raises
     ------
     typer.BadParameter
-        If a code is not a key of :data:`osteometals.registry.CYCLES`.
+        If a code is not a key of :data:`osteometals.nhanes.registry.CYCLES`.
     """
     codes: list[str] = []
     for part in text.split(","):
@@ -159,7 +159,7 @@ def _ensure_data() -> None:
 
 def _checked(function, *args):
     """Call ``function``; a bad chapter or parameter ends with its message and exit code 2."""
-    from osteometals.chapters import ParameterError
+    from osteometals.book.chapters import ParameterError
 
     try:
         return function(*args)
@@ -172,7 +172,7 @@ def list_command(
     chapter: str = typer.Argument(None, help="Only this chapter (name or number)."),
 ) -> None:
     """List the chapters and their parameters (name, type, default, help)."""
-    from osteometals.chapters import find_chapter, list_chapters
+    from osteometals.book.chapters import find_chapter, list_chapters
 
     chapters = [_checked(find_chapter, chapter)] if chapter else list_chapters()
     for ch in chapters:
@@ -196,8 +196,8 @@ def run(
     notebook, its HTML and the results go to runs/<chapter>/<name>=<value>/,
     so the default book is never overwritten.
     """
-    from osteometals.build import ChapterFailed, rerun_chapter
-    from osteometals.chapters import find_chapter
+    from osteometals.book.build import ChapterFailed, rerun_chapter
+    from osteometals.book.chapters import find_chapter
 
     ch = _checked(find_chapter, chapter)
     overrides = _parse_pairs(ctx.args)
@@ -223,7 +223,7 @@ def book(
     """Run every chapter with its defaults and render the HTML book."""
     import time
 
-    from osteometals.build import ChapterFailed, execute_book, render
+    from osteometals.book.build import ChapterFailed, execute_book, render
 
     start = time.perf_counter()
     if not render_only:
@@ -239,7 +239,7 @@ def book(
 @app.command()
 def pdf() -> None:
     """Print the whole book to one PDF (needs the executed chapters and chromium)."""
-    from osteometals.pdf import build_pdf
+    from osteometals.book.pdf import build_pdf
 
     typer.echo(f"PDF: {build_pdf()}")
 
@@ -247,7 +247,7 @@ def pdf() -> None:
 @app.command()
 def bench() -> None:
     """Time BKMR (ours exact and approximate, kernelmix) and WQS."""
-    from osteometals.bench import main
+    from osteometals.book.bench import main
 
     main()
 
@@ -277,7 +277,7 @@ def cohort(
     refresh: bool = typer.Option(False, help="Rebuild even if cached."),
 ) -> None:
     """Build the analysis cohort and print its exclusion flow, n and osteoporosis count."""
-    from osteometals.cohort import get_cohort
+    from osteometals.nhanes.cohort import get_cohort
 
     options = {"cycles": parse_cycles(cycles), "required_sites": required_sites.split(",")}
     if spine_reference:

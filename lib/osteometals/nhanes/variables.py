@@ -1,6 +1,6 @@
 """Names shared by every part of the book: metals, covariates, model sets.
 
-The analysis cohort (:func:`osteometals.cohort.build_cohort`) returns one
+The analysis cohort (:func:`osteometals.nhanes.cohort.build_cohort`) returns one
 row per woman with the columns named here. Chapters and models refer to
 these names only, never to raw NHANES variable names.
 """
@@ -82,32 +82,3 @@ LABELS: dict[str, str] = {
     "parent_op": "History of osteoporosis in parents",
     "fracture": "History of previous fractures",
 }
-
-# Adjustment sets of the paper. Age enters as the age group and BMI as the
-# BMI group, as in the paper's Table 1 (the paper does not say; this is
-# our reading, and a parameter of the regression chapters).
-
-#: Table 2 (logistic, osteoporosis)
-LOGISTIC_MODELS: dict[str, tuple[str, ...]] = {
-    "Model 1": ("hypertension", "diabetes", "parent_op", "fracture", "marital"),
-    "Model 2": (
-        "hypertension", "diabetes", "parent_op", "fracture", "marital",
-        "race", "education", "age_group",
-    ),
-    "Model 3": (
-        "hypertension", "diabetes", "parent_op", "fracture", "marital",
-        "race", "education", "age_group", "smoking", "bmi_group",
-    ),
-}
-
-#: Table 3 (linear, BMD)
-LINEAR_MODELS: dict[str, tuple[str, ...]] = {
-    "Model 1": ("hypertension", "diabetes", "parent_op", "fracture", "smoking"),
-    "Model 2": (
-        "hypertension", "diabetes", "parent_op", "fracture", "smoking",
-        "race", "education", "marital", "age_group", "bmi_group",
-    ),
-}
-
-#: Covariates of the mixture models (WQS, BKMR): Model 3's set.
-MIXTURE_COVARIATES: tuple[str, ...] = LOGISTIC_MODELS["Model 3"]

@@ -10,7 +10,7 @@
 * the same for our predictive-process (knots) sampler;
 * our exact sampler on simulated data with n = 1000;
 * seconds of one WQS analysis with 100 bootstraps in both directions
-  (``osteometals.wqs.bench_wqs``, if present).
+  (``osteometals.stats.wqs.bench_wqs``, if present).
 
 All BKMR timings use one chain, component-wise variable selection, five
 exposures, and count warm-up and retained iterations alike (our sampler
@@ -27,7 +27,9 @@ import platform
 import time
 from collections.abc import Sequence
 
-from osteometals import bkmr
+from osteometals.nhanes.variables import METAL_KEYS
+from osteometals.paper.models import MIXTURE_COVARIATES
+from osteometals.stats import bkmr
 
 #: Iterations used per timing (ours exact, ours knots, kernelmix).
 DEFAULTS = {"exact": 200, "knots": 2000, "kernelmix": 25, "n_knots": 100, "sim_n": 1000}
@@ -38,10 +40,11 @@ def _cohort_data(use_cohort: bool = True) -> tuple[bkmr.MixtureData, str]:
     try:
         if not use_cohort:
             raise LookupError("not requested")
-        from osteometals import cohort
+        from osteometals.nhanes import cohort
 
         c = cohort.get_cohort()
-        return bkmr.mixture_data(c.data), f"analysis cohort (n = {c.n})"
+        return (bkmr.mixture_data(c.data, METAL_KEYS, MIXTURE_COVARIATES, "op"),
+                f"analysis cohort (n = {c.n})")
     except Exception as exc:  # noqa: BLE001 - data missing or cohort not built yet
         data, _ = bkmr.simulate(n=905, seed=1, n_covariates=19)
         reason = type(exc).__name__
@@ -117,7 +120,7 @@ def time_kernelmix(data: bkmr.MixtureData, iterations: int, seed: int = 1) -> fl
 def time_wqs() -> float | None:
     """Seconds of one WQS analysis, 100 bootstraps, both directions (None if absent)."""
     try:
-        from osteometals.wqs import bench_wqs
+        from osteometals.stats.wqs import bench_wqs
     except ImportError:
         return None
     return bench_wqs(b=100)
@@ -191,7 +194,7 @@ def run(
          f"({exact} iterations)")
     res["wqs_seconds"] = time_wqs() if wqs else None
     if res["wqs_seconds"] is None:
-        echo("WQS: osteometals.wqs.bench_wqs unavailable")
+        echo("WQS: osteometals.stats.wqs.bench_wqs unavailable")
     else:
         echo(f"WQS, 100 bootstraps, both directions: {res['wqs_seconds']:.1f} s")
     return res

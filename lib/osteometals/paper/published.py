@@ -10,8 +10,8 @@ transcribed from the text extracted from the published PDF
 
 Every frame is tidy (one printed number, or one printed estimate with its
 interval and P-value, per row) and built from literal tuples in this file.
-Names follow :mod:`osteometals.variables`: metals by key (``"pb"`` ...),
-covariates and their levels as in :data:`~osteometals.variables.CATEGORIES`,
+Names follow :mod:`osteometals.nhanes.variables`: metals by key (``"pb"`` ...),
+covariates and their levels as in :data:`~osteometals.nhanes.variables.CATEGORIES`,
 BMD outcomes as the cohort columns (``"bmd_femur"``, ``"bmd_neck"``,
 ``"bmd_spine"``), models as ``"Model 1"`` ... and quartiles as ``"Q2"`` ...
 (``"Q1"`` is the reference and has no row).
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from osteometals.variables import CATEGORIES
+from osteometals.nhanes.variables import CATEGORIES
 
 __all__ = [
     "CITATION",
@@ -125,7 +125,7 @@ def cutpoints() -> pd.DataFrame:
         ``quartile`` (``"Q1"`` ... ``"Q4"``), ``lower`` and ``upper`` (both
         inclusive, NaN where open: Q1 has no lower, Q4 no upper bound) and
         ``label`` (the printed text, e.g. ``"≤0.77"``, ``"0.78-1.16"``).
-        Units are those of :data:`osteometals.variables.METALS` (Pb µg/dL,
+        Units are those of :data:`osteometals.nhanes.variables.METALS` (Pb µg/dL,
         the others µg/L).
     """
     rows = []
@@ -223,7 +223,7 @@ def table1() -> pd.DataFrame:
     pandas.DataFrame
         Columns ``table`` (``"Table 1"``), ``variable`` (cohort column, or
         ``"op"`` for the group sizes), ``level`` (category level as in
-        :data:`~osteometals.variables.CATEGORIES`; empty for continuous
+        :data:`~osteometals.nhanes.variables.CATEGORIES`; empty for continuous
         rows), ``op`` (0 = no osteoporosis, 1 = osteoporosis), ``group``
         (``"Non-OP"`` / ``"OP"``), ``n`` and ``percent`` (categorical rows),
         ``center`` and ``spread`` (continuous rows), ``summary``
@@ -324,7 +324,7 @@ def table2() -> pd.DataFrame:
         ``metal``, ``quartile``, ``model``, ``estimate`` (OR), ``ci_lower``,
         ``ci_upper`` (95 % CI), ``p``, ``p_trend`` (the metal x model P for
         trend, repeated on its three rows), ``reading`` and ``note``.
-        Adjustment sets are :data:`osteometals.variables.LOGISTIC_MODELS`.
+        Adjustment sets are :data:`osteometals.nhanes.models.LOGISTIC_MODELS`.
     """
     rows = []
     for metal in _METAL_ORDER:
@@ -421,7 +421,7 @@ def table3() -> pd.DataFrame:
         ``"bmd_neck"``, ``"bmd_spine"``), ``site`` (printed label),
         ``model``, ``estimate`` (β), ``ci_lower`` / ``ci_upper`` (NaN: the
         paper prints no CI), ``p``, ``p_trend``, ``reading`` and ``note``.
-        Adjustment sets are :data:`osteometals.variables.LINEAR_MODELS`.
+        Adjustment sets are :data:`osteometals.nhanes.models.LINEAR_MODELS`.
     """
     rows = []
     for metal in _METAL_ORDER:
@@ -574,7 +574,7 @@ def table4() -> pd.DataFrame:
     pandas.DataFrame
         90 rows (5 metals x Q2-Q4 x 6 strata), columns ``table``, ``metal``,
         ``quartile``, ``stratifier`` (``"age_group"`` / ``"bmi_group"``),
-        ``stratum`` (level as in :data:`~osteometals.variables.CATEGORIES`),
+        ``stratum`` (level as in :data:`~osteometals.nhanes.variables.CATEGORIES`),
         ``estimate`` (OR), ``ci_lower``, ``ci_upper``, ``p``, ``p_trend``
         (per metal x stratum), ``p_interaction`` (per metal x stratifier),
         ``reading`` and ``note``. Cells cut off in the PDF are NaN with

@@ -4,10 +4,10 @@ Jupyter Book renders the staged sources (``book/_build/src``) as a single
 HTML page (Sphinx's ``singlehtml`` builder, into ``book/_build/singlehtml``);
 that page is served on loopback and printed to PDF by Debian's Chromium
 through Playwright, with figures, tables, mathematics (when a local MathJax
-is installed, see :func:`osteometals.browser.local_mathjax`) and the
+is installed, see :func:`osteometals.book.browser.local_mathjax`) and the
 solutions of dropdown exercises shown. No LaTeX is needed.
 
-The output is ``book/_build/pdf/osteometals.pdf``.
+The output is ``book/_build/pdf/osteometals.book.pdf``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from typing import Any
 
 import yaml
 
-from osteometals.browser import CHROMIUM, keep_local, launch, local_mathjax, serve
-from osteometals.build import BUILD_DIR, render
-from osteometals.chapters import BOOK_DIR
+from osteometals.book.browser import CHROMIUM, keep_local, launch, local_mathjax, serve
+from osteometals.book.build import BUILD_DIR, render
+from osteometals.book.chapters import BOOK_DIR
 
 #: File name of the book's PDF, inside ``<build_dir>/pdf``.
-PDF_NAME = "osteometals.pdf"
+PDF_NAME = "osteometals.book.pdf"
 
 #: Print the book as a reader first sees it, plus the answers: code cells the
 #: chapter hides (myst-nb ``hide-input``, ``details.above-input``) are left out
@@ -206,7 +206,7 @@ def build_pdf(
     Returns
     -------
     Path
-        ``build_dir/pdf/osteometals.pdf``.
+        ``build_dir/pdf/osteometals.book.pdf``.
     """
     build_dir = Path(build_dir)
     folder = render(build_dir, builder="singlehtml", book_dir=book_dir)

@@ -1,6 +1,6 @@
 """Join the paper's numbers to the book's and give each cell a verdict.
 
-The published side comes only from :mod:`osteometals.published`. The book's
+The published side comes only from :mod:`osteometals.paper.published`. The book's
 side is what the chapters write to ``book/_build/results/<chapter>/*.csv``:
 
 =================  ==========================  ====================================
@@ -50,8 +50,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from osteometals import published
-from osteometals.variables import METALS
+from osteometals.nhanes.variables import METALS
+from osteometals.paper import published
 
 __all__ = [
     "ALPHA",
@@ -451,7 +451,7 @@ def compare_table1(ours: pd.DataFrame | None, weighted: bool | None = False,
     Parameters
     ----------
     ours : pandas.DataFrame or None
-        Long frame as :meth:`osteometals.table1.Table1.tidy` (``variable,
+        Long frame as :meth:`osteometals.paper.table1.Table1.tidy` (``variable,
         level, op, weighted, statistic, value`` and ``p``), where
         ``statistic`` is one of ``n, pct, mean, sd, median, q1, q3``.
     weighted : bool or None, default False

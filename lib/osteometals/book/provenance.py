@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from osteometals import lockfile
+from osteometals.book import lockfile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def git_commit(repo: Path = REPO) -> dict[str, str]:

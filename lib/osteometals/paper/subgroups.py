@@ -1,15 +1,15 @@
 """Table 4: quartile odds ratios within age and BMI subgroups, and P for interaction.
 
-Built on :mod:`osteometals.regression` (no survey code here):
+Built on :mod:`osteometals.paper.regression` (no survey code here):
 
 * **Stratum estimates.** For each stratifier (``age_group``, ``bmi_group``)
-  and each of its levels, :func:`osteometals.regression.quartile_models` is
+  and each of its levels, :func:`osteometals.paper.regression.quartile_models` is
   fitted with the level as a *domain* of the whole design (design-based
   domain estimation, as ``svyglm(..., subset(design, level))``) and the
   stratifier dropped from the adjustment set (it is constant inside the
   stratum). Quartile cut-points are those of the whole cohort, as the
   paper's Table 4 prints the same cut-points as Table 2.
-* **P for interaction.** :func:`osteometals.regression.interaction_test`:
+* **P for interaction.** :func:`osteometals.paper.regression.interaction_test`:
   ``op ~ quartile * stratifier + covariates`` on the whole cohort, joint
   design-based Wald F test of the quartile x stratifier product terms
   (3 x 2 = 6 numerator df).
@@ -28,8 +28,9 @@ from typing import Literal
 
 import pandas as pd
 
-from osteometals import regression
-from osteometals.variables import CATEGORIES, LOGISTIC_MODELS, METAL_KEYS
+from osteometals.nhanes.variables import CATEGORIES, METAL_KEYS
+from osteometals.paper import regression
+from osteometals.paper.models import LOGISTIC_MODELS
 
 __all__ = ["ADJUSTMENTS", "STRATIFIERS", "interaction_table", "stratified_models"]
 
@@ -63,7 +64,7 @@ def stratified_models(
         domains, never dropped rows.
     stratifiers : sequence of str
         Categorical columns with levels in
-        :data:`~osteometals.variables.CATEGORIES`.
+        :data:`~osteometals.nhanes.variables.CATEGORIES`.
     adjustment : {"Model 1", "Model 2", "Model 3", "footnote"}
         Adjustment set (:data:`ADJUSTMENTS`), the stratifier removed.
     metals : sequence of str
@@ -74,12 +75,12 @@ def stratified_models(
         How age and BMI enter the adjustment (the one stratified on is
         removed in either form).
     **design : str
-        Passed to :func:`osteometals.survey.svyglm` (``lonely_psu`` etc.).
+        Passed to :func:`osteometals.stats.survey.svyglm` (``lonely_psu`` etc.).
 
     Returns
     -------
     pandas.DataFrame
-        Columns of :func:`osteometals.regression.quartile_models` plus
+        Columns of :func:`osteometals.paper.regression.quartile_models` plus
         ``stratifier``, ``stratum`` and ``adjustment``; Q1 rows are the
         reference. ``n`` is the number of women in the stratum used by the fit.
     """
@@ -130,7 +131,7 @@ def interaction_table(
     age_bmi : {"groups", "continuous"}
         How age and BMI enter the adjustment.
     **design : str
-        Passed to :func:`osteometals.survey.svyglm`.
+        Passed to :func:`osteometals.stats.survey.svyglm`.
 
     Returns
     -------

@@ -6,7 +6,7 @@ compile``). ``environment.yml`` is written from it by :func:`write_environment`
 so that conda users get the same versions of the direct dependencies; the
 packages that conda-forge does not carry go to its ``pip:`` section.
 
-Run ``python -m osteometals.lockfile`` (``make lock`` does) to rewrite
+Run ``python -m osteometals.book.lockfile`` (``make lock`` does) to rewrite
 ``environment.yml``.
 """
 
@@ -16,7 +16,7 @@ import re
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: The lock of the supported Python (3.11).
 LOCK = ROOT / "requirements-py311.lock"
 PYPROJECT = ROOT / "pyproject.toml"
@@ -89,7 +89,7 @@ def environment_yml(lock: Path = LOCK, pyproject: Path = PYPROJECT) -> str:
                 raise KeyError(f"{name} is in pyproject.toml but not in {lock.name}: run make lock")
             (pip if name in PIP_ONLY else conda).append(f"{name}=={pins[name]}")
     lines = [
-        f"# Generated from {lock.name} by `make lock` (python -m osteometals.lockfile):",
+        f"# Generated from {lock.name} by `make lock` (python -m osteometals.book.lockfile):",
         "# do not edit. The direct dependencies of pyproject.toml at the locked versions.",
         "# conda env create -f environment.yml && pip install --no-deps -e .",
         "name: osteometals",
