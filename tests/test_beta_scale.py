@@ -70,3 +70,15 @@ def test_two_fits_are_kept_apart():
     both = pd.concat([_ours().assign(weighted=True), _ours().assign(weighted=False)])
     summary = beta_scale.summary(beta_scale.evidence(both))
     assert len(summary) == 4 and (summary.cells == 90).all()
+
+
+def test_the_evidence_figure_has_one_panel_per_scale_with_every_cell():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from osteometals.paper.plots import beta_scale_plot
+
+    fig = beta_scale_plot(beta_scale.evidence(_ours()), published.N_TOTAL)
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["unstandardised", "standardised"]
+    assert all(len(ax.collections[0].get_offsets()) == 90 for ax in axes)

@@ -103,21 +103,21 @@ class ModelOptions:
         Age and BMI in the adjustment as the groups of the paper's Table 1
         (the paper does not say; our reading) or as continuous ``age`` and ``bmi``.
     trend_score : {"median", "ln_median", "rank"}, default "median"
-        The score each woman's quartile gets in the P-for-trend model.
-        ``"median"``: the median of the metal in the quartile, on its raw
-        scale (the common epidemiological convention of entering category
-        medians as a continuous term; the book's reading since the first
-        edition). ``"ln_median"``: the natural log of that median, since the
-        paper's Methods state that "all the exposures were ln-transformed
-        before analysis"; with right-skewed metals (Hg, Cd) it keeps the top
-        quartile from dominating the test. ``"rank"``: 0, 1, 2, 3, equally
-        spaced scores as in the Cochran-Armitage trend test (Armitage 1955,
-        Biometrics 11:375).
+        The score each woman's quartile gets in the P-for-trend model
+        (category scores entered as one continuous term; Greenland 1995,
+        Epidemiology 6:356, discusses the choice). ``"median"``: the median of
+        the metal in the quartile, on its raw scale, the usual choice in
+        NHANES papers and the book's reading of the paper. ``"ln_median"``:
+        the natural log of that median, since the paper's Methods state that
+        "all the exposures were ln-transformed before analysis"; with
+        right-skewed metals (Hg, Cd) it keeps the top quartile from
+        dominating the test. ``"rank"``: 0, 1, 2, 3, the equally spaced scores
+        of the Cochran-Armitage trend test (Armitage 1955, Biometrics 11:375).
     cycle_term : bool, default False
         Add the NHANES cycle (2013-2014 or 2017-2020, column ``cycle``) to
-        every adjustment set. The paper pools two cycles without such a term;
-        NCHS's analytic guidelines for combined cycles advise checking for
-        differences between them (blood Se and Pb do differ between the two).
+        every adjustment set. The paper pools two cycles with no such term
+        (its Methods list the covariates); pooling assumes the outcome's level
+        is the same in both, and blood Se and Pb do differ between them.
     alpha : float, default 0.05
         One minus the confidence level of the intervals.
     lonely_psu : {"fail", "certainty", "remove", "adjust"}, default "fail"

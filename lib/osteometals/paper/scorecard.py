@@ -14,6 +14,7 @@ Table 2            ``table2.csv``              metal, quartile, model
 Table 3            ``table3.csv``              metal, quartile, outcome, model
 Table 4            ``table4.csv``              metal, quartile, stratifier, stratum
 Table 4 P inter.   ``interactions.csv``        metal, stratifier
+(Table 3's scale)  ``table3_scale_evidence``   (:mod:`~osteometals.paper.beta_scale`)
 =================  ==========================  ====================================
 
 Each of our frames has ``estimate``, ``ci_lower``, ``ci_upper``, ``p`` and
@@ -67,18 +68,19 @@ from osteometals.paper import beta_scale, published
 
 __all__ = [
     "ALPHA",
+    "JUDGEMENTS",
     "RESULT_FILES",
-    "compare",
     "change_counts",
+    "compare",
     "compare_table1",
     "compare_table2",
     "compare_table3",
     "compare_table4",
     "load_results",
-    "resolve_table3_scale",
-    "select_cells",
     "normalise",
+    "resolve_table3_scale",
     "scorecard",
+    "select_cells",
     "summarise",
     "table1_differences",
     "verdict_changes",
