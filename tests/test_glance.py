@@ -42,8 +42,8 @@ def test_without_robustness_results_a_claim_says_so():
 
 
 def test_robustness_results_are_shown_for_the_claims_they_cover():
-    robust = pd.DataFrame({"claim": ["cd_q4_op"], "n_specifications": [1536],
-                           "share_paper_sign": [0.912], "share_significant": [0.4]})
+    robust = pd.DataFrame({"claim": ["cd_q4_op"], "n_specs": [1536],
+                           "share_sign": [0.912], "share_significant": [0.4]})
     frame = glance.glance(card(), robust)
     assert frame.loc[0, "robustness"] == (
         "91% of 1,536 specifications with the paper's sign, 40% significant")
@@ -51,10 +51,18 @@ def test_robustness_results_are_shown_for_the_claims_they_cover():
 
 
 def test_a_robustness_file_without_its_columns_is_refused(tmp_path):
-    pd.DataFrame({"claim": ["x"]}).to_csv(tmp_path / glance.ROBUSTNESS_FILE, index=False)
+    pd.DataFrame({"claim": ["x"]}).to_csv(tmp_path / glance.ROBUSTNESS_FILES[0], index=False)
     with pytest.raises(ValueError, match="lacks the columns"):
         glance.read_robustness(tmp_path)
     assert glance.read_robustness(tmp_path / "none") is None
+
+
+def test_the_robustness_file_is_found_by_its_columns(tmp_path):
+    pd.DataFrame({"spec": [1]}).to_csv(tmp_path / "curve.csv", index=False)
+    assert glance.read_robustness(tmp_path) is None
+    pd.DataFrame({"claim": ["cd_q4_op"], "n_specs": [10], "share_sign": [1.0],
+                  "share_significant": [0.5]}).to_csv(tmp_path / "whatever.csv", index=False)
+    assert list(glance.read_robustness(tmp_path)["claim"]) == ["cd_q4_op"]
 
 
 def test_a_claim_whose_cell_is_missing_from_the_scorecard_fails():
@@ -65,7 +73,7 @@ def test_a_claim_whose_cell_is_missing_from_the_scorecard_fails():
 def test_the_markdown_table_has_a_caption_links_and_marked_verdicts():
     text = glance.glance_markdown(glance.glance(card()))
     assert text.startswith("```{list-table} The paper's headline claims at a glance")
-    assert "{doc}`chapters/03_quartile_odds`" in text
+    assert "{doc}`chapter <chapters/03_quartile_odds>`" in text
     assert "✓ reproduced" in text and "✗ not reproduced" in text
 
 

@@ -440,6 +440,8 @@ _INSPECT = """(selectors) => {
           + `the column ${Math.round(box.left)}-${Math.round(box.right)}`);
         continue;
       }
+      // a typeset formula: MathJax's hidden assistive MathML widens its box, not the page
+      if (child.matches(".math, mjx-container")) { continue; }
       if (r.width > 0 && clips(child) && child.scrollWidth > child.clientWidth + 1) {
         overflow.push(`${name(child)} cuts off its content (${child.scrollWidth} px `
           + `in ${child.clientWidth} px)`);

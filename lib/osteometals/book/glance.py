@@ -34,10 +34,13 @@ import pandas as pd
 from osteometals.book import tables
 from osteometals.book.chapters import Chapter, list_chapters
 
-#: Robustness results: one row per claim (``claim`` = :attr:`Claim.key`), with
-#: ``n_specifications``, ``share_paper_sign`` and ``share_significant`` (0-1).
-ROBUSTNESS_FILE = "claims.csv"
-ROBUSTNESS_COLUMNS = ("claim", "n_specifications", "share_paper_sign", "share_significant")
+#: Robustness results: a CSV of the robustness chapter with one row per claim
+#: (``claim`` = :attr:`Claim.key`, the names of ``osteometals.paper.claims``) and
+#: these columns (``share_*`` between 0 and 1), as
+#: ``osteometals.paper.robustness.claim_summary`` writes them. The file is
+#: found by its columns; the preferred names come first.
+ROBUSTNESS_COLUMNS = ("claim", "n_specs", "share_sign", "share_significant")
+ROBUSTNESS_FILES = ("claim_summary.csv", "claims.csv", "summary.csv")
 
 
 @dataclass(frozen=True)
@@ -68,22 +71,22 @@ class Claim:
 #: The paper's headline claims (its abstract and conclusions), in reading order.
 CLAIMS: tuple[Claim, ...] = (
     Claim("cd_q4_op", "Blood cadmium raises the odds of osteoporosis",
-          "OR, Cd Q4 vs Q1 (Table 2, Model 2)", "quartile_odds",
+          "OR, Cd Q4 vs Q1 (Table 2, Model 1, as in the abstract)", "quartile_odds",
           {"table": "Table 2", "quantity": "OR", "metal": "cd", "quartile": "Q4",
-           "model": "Model 2"}),
+           "model": "Model 1"}),
     Claim("se_q3_op", "Blood selenium lowers the odds of osteoporosis",
-          "OR, Se Q3 vs Q1 (Table 2, Model 3)", "quartile_odds",
+          "OR, Se Q3 vs Q1 (Table 2, Model 1, as in the abstract)", "quartile_odds",
           {"table": "Table 2", "quantity": "OR", "metal": "se", "quartile": "Q3",
-           "model": "Model 3"}),
+           "model": "Model 1"}),
     Claim("cd_q4_femur", "Blood cadmium lowers total-femur BMD",
-          "β g/cm², Cd Q4 vs Q1 (Table 3, Model 1)", "bmd",
+          "β, Cd Q4 vs Q1 (Table 3, Model 1, as in the abstract)", "bmd",
           {"table": "Table 3", "quantity": "beta", "metal": "cd", "quartile": "Q4",
            "outcome": "bmd_femur", "model": "Model 1"}),
-    Claim("cd_q4_age50_60", "The cadmium association is strongest at ages 50-60",
+    Claim("cd_q4_op_50_60", "The cadmium association is strongest at ages 50-60",
           "OR, Cd Q4 vs Q1, ages 50-60 (Table 4)", "subgroups",
           {"table": "Table 4", "quantity": "OR", "metal": "cd", "quartile": "Q4",
            "stratifier": "age_group", "stratum": "50-60"}),
-    Claim("se_q4_age60_70", "The selenium association holds in older women",
+    Claim("se_q4_op_60_70", "The selenium association holds in older women",
           "OR, Se Q4 vs Q1, ages 60-70 (Table 4)", "subgroups",
           {"table": "Table 4", "quantity": "OR", "metal": "se", "quartile": "Q4",
            "stratifier": "age_group", "stratum": "60-70"}),
@@ -137,20 +140,28 @@ def _select(card: pd.DataFrame, cell: Mapping[str, str]) -> pd.DataFrame:
 
 
 def read_robustness(folder: Path | None) -> pd.DataFrame | None:
-    """The robustness results (:data:`ROBUSTNESS_FILE`), or None if there are none yet.
+    """The robustness results of the robustness chapter's folder, or None if there are none.
+
+    The file is the first CSV of the folder, :data:`ROBUSTNESS_FILES` first,
+    that has every column of :data:`ROBUSTNESS_COLUMNS`.
 
     Raises
     ------
     ValueError
-        If the file exists but lacks one of :data:`ROBUSTNESS_COLUMNS`.
+        If the folder has one of :data:`ROBUSTNESS_FILES` without those columns.
     """
-    if folder is None or not (Path(folder) / ROBUSTNESS_FILE).is_file():
+    if folder is None or not Path(folder).is_dir():
         return None
-    frame = pd.read_csv(Path(folder) / ROBUSTNESS_FILE)
-    missing = [c for c in ROBUSTNESS_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{Path(folder) / ROBUSTNESS_FILE} lacks the columns {missing}")
-    return frame
+    folder = Path(folder)
+    named = [folder / n for n in ROBUSTNESS_FILES if (folder / n).is_file()]
+    for path in [*named, *sorted(p for p in folder.glob("*.csv") if p not in named)]:
+        frame = pd.read_csv(path)
+        missing = [c for c in ROBUSTNESS_COLUMNS if c not in frame.columns]
+        if not missing:
+            return frame
+        if path in named:
+            raise ValueError(f"{path} lacks the columns {missing}")
+    return None
 
 
 def _estimate(value: float, lower: float, upper: float, p: float, places: int) -> str:
@@ -167,8 +178,8 @@ def _estimate(value: float, lower: float, upper: float, p: float, places: int) -
 def _robust_text(row: pd.Series | None) -> str:
     if row is None:
         return "no robustness result yet"
-    n = int(row["n_specifications"])
-    return (f"{100 * row['share_paper_sign']:.0f}% of {n:,} specifications with the paper's "
+    n = int(row["n_specs"])
+    return (f"{100 * row['share_sign']:.0f}% of {n:,} specifications with the paper's "
             f"sign, {100 * row['share_significant']:.0f}% significant")
 
 
@@ -276,7 +287,7 @@ def glance_markdown(frame: pd.DataFrame, chapters: list[Chapter] | None = None) 
     ]
     for _, r in frame.iterrows():
         page = chapter_page(r["chapter"], chapters)
-        where = f" ({{doc}}`{page}`)" if page else ""
+        where = f" ({{doc}}`chapter <{page}>`)" if page else ""
         words, colour = tables.VERDICTS.get(r["verdict"], (r["verdict"], "none"))
         lines += [
             f"* - **{cell(r['claim'])}**: {cell(r['estimand'])}{where}",
@@ -289,22 +300,23 @@ def glance_markdown(frame: pd.DataFrame, chapters: list[Chapter] | None = None) 
     return "\n".join(lines)
 
 
-#: Scorecard verdicts, grouped for the figure, in the order drawn.
+#: Scorecard verdicts, grouped for the figure, in the order drawn: (label, verdicts,
+#: colour, hatching). Table 1's counts, percentages and means have no direction
+#: or significance; the scorecard compares them by the size of the difference.
 FIGURE_GROUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("agrees", ("agree",), "agree", ""),
-    ("same direction, significance differs", ("significance differs",), "partly", "//"),
-    ("opposite", ("opposite", "opposite, both n.s."), "differ", "xx"),
-    ("P-value only or no direction", ("p only", "direction unknown"), "none", ".."),
-    ("not compared", ("not compared",), "none", ""),
+    ("agrees", ("agree",), tables.COLOURS["agree"], ""),
+    ("same direction, significance differs", ("significance differs",),
+     tables.COLOURS["partly"], "//"),
+    ("opposite", ("opposite", "opposite, both n.s."), tables.COLOURS["differ"], "xx"),
+    ("compared by the size of the difference", ("difference",), "#8C8C8C", ".."),
+    ("not compared", ("not compared", "p only", "direction unknown"), "#D9D9D9", ""),
 )
 
 
 def verdict_counts(card: pd.DataFrame) -> pd.DataFrame:
     """Number of the paper's numbers per table and verdict group (:data:`FIGURE_GROUPS`).
 
-    Table 1 cells other than P-values (counts, percentages, means) have no
-    verdict word in the scorecard; they are counted under "P-value only or
-    no direction" only if the scorecard says so.
+    A verdict the groups do not name counts as "not compared".
     """
     group_of = {v: name for name, members, _, _ in FIGURE_GROUPS for v in members}
     frame = card.assign(group=card["verdict"].map(group_of).fillna("not compared"),
@@ -335,8 +347,7 @@ def verdict_figure(card: pd.DataFrame):
     y = np.arange(len(counts))
     for name, _, colour, hatch in FIGURE_GROUPS:
         values = counts[name].to_numpy()
-        face = tables.COLOURS[colour] if name != "not compared" else "#D9D9D9"
-        ax.barh(y, values, left=left, color=face, hatch=hatch, edgecolor="white",
+        ax.barh(y, values, left=left, color=colour, hatch=hatch, edgecolor="white",
                 linewidth=0.8, label=name)
         left += values
     ax.set_yticks(y, counts.index)

@@ -77,6 +77,7 @@ VERDICTS: dict[str, tuple[str, str]] = {
     "opposite": ("✗ opposite", "differ"),
     "not reproduced": ("✗ not reproduced", "differ"),
     "p only": ("— P only", "none"),
+    "difference": ("↔ compared by size", "none"),
     "direction unknown": ("— direction unknown", "none"),
     "not compared": ("— not compared", "none"),
 }
