@@ -303,7 +303,8 @@ class PageReport:
         pixels; 0 if not shown, e.g. in a closed dropdown) and ``dpi`` (what
         a PNG declares; None if it declares nothing).
     tables : list of dict
-        Every ``<table>`` of the main content: its ``caption`` (a
+        Every data ``<table>`` of the main content (not the layout tables of
+        Sphinx's indexes): its ``caption`` (a
         ``<caption>``, or the caption of the ``<figure>`` around it; ``""`` if
         none) and its first header cells (``head``), to name it.
     text : str
@@ -477,7 +478,9 @@ _INSPECT = """(selectors) => {
       src: img.getAttribute("src"), alt: img.getAttribute("alt") || "",
       natural_width: img.complete ? img.naturalWidth : 0,
       displayed_width: img.getBoundingClientRect().width})),
-    tables: [...main.querySelectorAll("table")].map((t) => {
+    // Sphinx's general and module indexes lay out their entries in tables: not data
+    tables: [...main.querySelectorAll("table")].filter((t) =>
+      !t.matches(".indextable, .genindextable, .modindextable")).map((t) => {
       const own = t.querySelector(":scope > caption");
       const figure = t.closest("figure");
       const around = figure ? figure.querySelector("figcaption") : null;

@@ -43,7 +43,7 @@ RUNS_DIR = Path(os.environ.get("OSTEOMETALS_RUNS_DIR", BOOK_DIR.parent / "runs")
 #: Files and folders of ``book/`` that the rendered book needs besides chapters.
 STATIC = (
     "_config.yml", "_toc.yml", "intro.md", "primer.md", "references.md", "references.bib",
-    "_static",
+    "api.md", "_static",
 )
 
 
