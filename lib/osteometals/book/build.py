@@ -6,11 +6,19 @@ papermill with its parameters injected, and the executed notebooks are
 rendered by Jupyter Book 1.x with execution switched off. Layout of the
 build folder (``book/_build`` by default)::
 
-    executed/chapters/NN_topic.ipynb   executed notebooks
-    results/NN_topic/*.csv             each chapter's tidy results
+    executed/chapters/NN_topic.ipynb   executed notebooks (also front/, appendix/)
+    results/NN_topic/*.csv             each page's tidy results
     src/                               staged sources Jupyter Book renders
     html/                              the rendered book
-    timings.csv                        seconds per chapter
+    html/_downloads/md|pdf/...         each executed page as MyST source and PDF
+    timings.csv                        seconds per page
+
+Before papermill runs a page, :func:`osteometals.book.pages.prepare` adds
+the book's plotting style; after, :func:`osteometals.book.pages.finish`
+hides papermill's cell of injected folders and puts the "Parameters of this
+page" box in its place. Folders are injected relative to the page's folder,
+so that no page or downloadable notebook holds a path of the building
+machine.
 
 A rerun with other parameters goes to ``runs/<chapter>/<name>=<value>/``
 instead, so the default book is never overwritten.

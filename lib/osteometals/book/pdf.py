@@ -51,12 +51,13 @@ _EXPAND = """(show) => {
 #: screen), a smaller table font, and no papermill cell of injected
 #: parameters (it only holds this machine's paths).
 PRINT_CSS = """
-.cell_output, .output, .pst-scrollable-table-container, div.highlight, pre {
+.cell_output, .output, .pst-scrollable-table-container, div.highlight, pre, .om-table,
+.om-table > div {
   overflow: visible !important;
   max-height: none !important;
 }
 pre { white-space: pre-wrap !important; word-break: break-word; }
-table { font-size: 0.6em; }
+table, .om-table .gt_table { font-size: 0.6em !important; }
 td, th { padding: 1px 3px !important; }
 .bd-article-container, .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 img { max-width: 100% !important; height: auto; }
