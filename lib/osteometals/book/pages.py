@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -187,6 +188,21 @@ def finish(
     if not injected:
         raise ValueError(f"{chapter.name}: papermill injected no parameters cell")
     notebook.cells = cells
+    scrub_paths(notebook)
+    return notebook
+
+
+def scrub_paths(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Keep only the file names of papermill's record of where the notebook was run (in place).
+
+    papermill writes the absolute ``input_path`` and ``output_path`` of the
+    run into the notebook's metadata; a reader who downloads the notebook
+    needs neither, and they name folders of the building machine.
+    """
+    record = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if record.get(key):
+            record[key] = Path(record[key]).name
     return notebook
 
 
