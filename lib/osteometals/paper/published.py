@@ -860,6 +860,42 @@ def inconsistencies() -> pd.DataFrame:
          "The paper weights its descriptive analysis but states that WQS and BKMR cannot "
          "use the weights; whether Tables 2-4 are weighted is not stated.", "", ""),
     ]
+    rows += _covariate_hypotheses()
     return pd.DataFrame(rows, columns=[
         "id", "table", "location", "kind", "description", "printed", "expected",
     ])
+
+
+# --------------------------------------------------------------------------
+# Hypotheses about the paper's covariate coding (kind "hypothesis"; added by
+# the NHANES layer). The evidence is computed from the raw NHANES files in
+# chapter 2 (osteometals.paper.table1_compare); a hypothesis is recorded
+# here, never adopted: the cohort keeps the codebook definitions.
+# --------------------------------------------------------------------------
+
+
+def _covariate_hypotheses() -> list[tuple[str, str, str, str, str, str, str]]:
+    """Rows of :func:`inconsistencies` of kind ``"hypothesis"``, printed values from Table 1."""
+    def printed(var: str, level: str) -> str:
+        row = next(r for r in _T1_CATEGORICAL[var][2] if r[0] == level)
+        return f"{level}: {row[1]} ({row[2]}%) non-OP, {row[3]} ({row[4]}%) OP"
+
+    return [
+        ("hyp_hypertension_variable", "Table 1", "History of hypertension", "hypothesis",
+         "The paper's prevalence of hypertension is far below 'ever told you had high blood "
+         "pressure' (BPQ020) and below every other blood-pressure definition the "
+         "questionnaire allows; among the candidates only BPQ100D, 'now taking prescribed "
+         "medicine' for cholesterol, which follows the blood-pressure questions in the same "
+         "BPQ file, comes near it: a possible variable mix-up. Chapter 2 computes every "
+         "candidate from the raw files; the cohort keeps BPQ020.",
+         printed("hypertension", "Yes"), "hypothesis: BPQ100D used for hypertension"),
+        ("hyp_marital_slip", "Table 1", "Marital status", "hypothesis",
+         "The never-married count is too small for the cohort under the codebook coding. "
+         "Reading 2017-2020's DMDMARTZ (1 married or living with partner, 2 widowed, "
+         "divorced or separated, 3 never married) with 2013-2014's DMDMARTL codes "
+         "(5 = never married) would leave only 2013-2014 women never married. Chapter 2 "
+         "tests it by the ratio of the paper's counts to ours under each coding; the "
+         "cohort keeps the codebook coding.",
+         printed("marital", "Never married"),
+         "hypothesis: DMDMARTZ read with the DMDMARTL codes"),
+    ]
