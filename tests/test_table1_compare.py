@@ -107,3 +107,12 @@ def test_the_two_covariate_hypotheses_are_recorded_not_adopted():
         "Yes: 230 (30.9%) non-OP, 56 (34.8%) OP")
     assert "14 (1.9%)" in hyp.loc["hyp_marital_slip", "printed"]
     assert hyp["description"].str.contains("keeps").all()
+
+
+def test_the_cohort_sentence_reads_size_and_prevalence_against_the_paper():
+    # the paper: 905 women, 17.80% with osteoporosis
+    assert cmp.cohort_vs_paper(1198, 16.6) == (
+        "Our prevalence differs from the paper's by -1.2 percentage points, and our cohort "
+        "is larger than the paper's.")
+    assert "smaller than" in cmp.cohort_vs_paper(800, 18.0)
+    assert "the same size as" in cmp.cohort_vs_paper(905, 17.8)

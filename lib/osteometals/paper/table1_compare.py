@@ -1,5 +1,6 @@
-"""Chapter 2's comparisons of our Table 1 with the paper's, as tested functions.
+"""Chapters 1 and 2's comparisons with the paper (cohort and Table 1), as tested functions.
 
+* :func:`cohort_vs_paper`: the sentence comparing our cohort with the paper's;
 * :func:`beside_paper`: every printed Table 1 cell beside ours (unweighted and
   weighted) and our p-value;
 * :func:`compare_word`: the word a sentence needs ("older" / "younger");
@@ -21,6 +22,21 @@ from osteometals.nhanes.covariate_definitions import marital_under_slip
 from osteometals.nhanes.variables import CATEGORIES, LABELS
 from osteometals.paper import published
 from osteometals.paper.table1 import CONTINUOUS, GROUPS, Table1
+
+
+def cohort_vs_paper(n_cohort: int, pct_op: float) -> str:
+    """Sentence comparing our cohort's size and prevalence with the paper's.
+
+    Examples
+    --------
+    >>> cohort_vs_paper(1198, 16.6)[:60]
+    "Our prevalence differs from the paper's by -1.2 percentage p"
+    """
+    gap = pct_op - published.PCT_OP
+    size = ("larger than" if n_cohort > published.N_TOTAL
+            else "smaller than" if n_cohort < published.N_TOTAL else "the same size as")
+    return (f"Our prevalence differs from the paper's by {gap:+.1f} percentage points, and "
+            f"our cohort is {size} the paper's.")
 
 
 def compare_word(ours_1: float, ours_0: float, more: str, less: str,
