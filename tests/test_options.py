@@ -161,3 +161,10 @@ def test_every_cohort_field_is_a_parameter_of_chapter_1():
     assert set(CohortOptions.field_names()) <= params
     hints = typing.get_type_hints(CohortOptions)
     assert set(hints) == set(CohortOptions.field_names())
+
+
+def test_the_option_cycles_are_the_cohorts_cycles():
+    from osteometals.nhanes import cohort as co
+
+    assert opt.CYCLE_KEYS == tuple(co.CYCLES)
+    assert opt.CHOICES["required_sites"] == tuple(co.BONE_SITES)

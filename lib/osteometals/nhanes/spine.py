@@ -16,10 +16,13 @@ Rules (:data:`SPINE_RULES`):
 ``"all_four"`` (default, the paper's and NCHS's released total)
     ``DXXOSBMD`` as released: a spine BMD only when L1-L4 are all valid.
 ``"iscd_two_or_more"``
-    The ISCD Official Positions for adults (Shuhart et al. 2019, J Clin
-    Densitom 22:453-471): use L1-L4, exclude only vertebrae affected by local
+    The ISCD Adult Official Positions (2019, as updated in 2023,
+    https://iscd.org/official-positions-2023/; the DXXSPN_H codebook cites
+    their 2007 version): use L1-L4, exclude only vertebrae affected by local
     structural change or artefact, use three vertebrae if four cannot be
-    used and two if three cannot, and never classify on a single vertebra.
+    used and two if three cannot, and never classify on a single vertebra
+    (Rosen et al. 2024, J Clin Densitom 27:101436: two non-contiguous
+    vertebrae may be used too).
     The spine BMD of the vertebrae used is their total BMC over their total
     area, ``sum(BMC) / sum(area)``, which is how densitometry software forms
     the BMD of any region made of sub-regions. Women with all four valid
