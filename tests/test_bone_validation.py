@@ -240,3 +240,10 @@ def test_validation_sentences_follow_the_verdicts():
     assert bad["neck"].endswith("does not fully reproduce NCHS.")
     assert "The xue2021 reference fits NCHS best" in bad["spine"]
     assert bad["spine"].endswith("not proof.")  # Xue 2021 was checked against its abstract
+
+
+def test_every_reference_has_its_era_for_the_sensitivity_table():
+    from osteometals.nhanes import tscore
+
+    names = {name for refs in tscore.REFERENCES.values() for name in refs}
+    assert names <= set(bv.REFERENCE_ERA)

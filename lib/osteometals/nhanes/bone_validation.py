@@ -50,6 +50,15 @@ NCHS_NECK_REFERENCE = "looker1998"
 #: et al., abstract of PMID 21625885, NHANES 2005-2008 against NHANES III).
 CALIBRATION_GAP = 0.03
 
+#: Era and scanner of each reference (for the sensitivity table): NHANES III
+#: scanned on a pencil-beam Hologic QDR-1000, NHANES 2005-2014 on fan-beam
+#: Hologic scanners; the Hologic spine values are the manufacturer's database.
+REFERENCE_ERA: dict[str, str] = {
+    "looker1998": "NHANES III 1988-1994, pencil-beam",
+    "xue2021": "NHANES 2005-2014, fan-beam",
+    "hologic": "manufacturer's database, unverified values",
+}
+
 #: Verdict thresholds, in published standard errors (see :func:`verdict`).
 AGREE_SE = 1.0
 CLOSE_SE = 2.0
@@ -314,9 +323,9 @@ def reference_sensitivity(cycle: str = "H", loader: Loader | None = None) -> pd.
     rows = []
     iscd = dxa_sample(cycle, "iscd_two_or_more", loader)
     dom = domain(iscd, sites=("neck", "spine"))
-    for name, ref in tscore.REFERENCES["neck"].items():
+    for name in tscore.REFERENCES["neck"]:
         t = t_scores(iscd, neck=name)["neck"]
-        rows.append({"site": "Femoral neck", "choice": f"{name} ({ref.population})",
+        rows.append({"site": "Femoral neck", "choice": f"{name} ({REFERENCE_ERA[name]})",
                      **prevalence(iscd, category(t, "osteoporosis"), dom)})
     for scale in (1 - CALIBRATION_GAP, 1 + CALIBRATION_GAP):
         t = t_scores(iscd, scale=scale)["neck"]
@@ -328,7 +337,8 @@ def reference_sensitivity(cycle: str = "H", loader: Loader | None = None) -> pd.
         rule_dom = domain(sample, sites=("neck", "spine"))
         for name in tscore.REFERENCES["spine"]:
             t = t_scores(sample, spine_reference=name)["spine"]
-            rows.append({"site": "Lumbar spine", "choice": f"{name}, spine rule {rule}",
+            rows.append({"site": "Lumbar spine",
+                         "choice": f"{name} ({REFERENCE_ERA[name]}), spine rule {rule}",
                          **prevalence(sample, category(t, "osteoporosis"), rule_dom)})
     cols = ["site", "choice", "n", "percent", "ci_lower", "ci_upper"]
     return pd.DataFrame(rows)[cols]
