@@ -33,6 +33,7 @@ import pandas as pd
 from osteometals.nhanes.variables import METAL_KEYS
 from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
 from osteometals.stats import survey
+from osteometals.stats.glm import Family
 from osteometals.stats.weighted import weighted_quantile
 
 __all__ = [
@@ -52,7 +53,6 @@ __all__ = [
 
 QUARTILES: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
 AgeBmi = Literal["groups", "continuous"]
-Family = Literal["binomial", "gaussian"]
 Mask = pd.Series | np.ndarray | None
 
 _CONTINUOUS = {"age_group": "age", "bmi_group": "bmi"}
