@@ -235,10 +235,13 @@ class GLMResult:
         dict
             ``estimate, se, statistic, p, ci_lower, ci_upper, df``.
         """
-        names = list(coefficients)
-        c = np.array([coefficients[k] for k in names], dtype=float)
-        est = float(c @ self.params[names].to_numpy())
-        se = float(np.sqrt(c @ self.cov.loc[names, names].to_numpy() @ c))
+        pos = self.params.index.get_indexer(list(coefficients))
+        if (pos < 0).any():
+            bad = [k for k, i in zip(coefficients, pos, strict=True) if i < 0]
+            raise KeyError(f"not coefficients: {bad}")
+        c = np.array(list(coefficients.values()), dtype=float)
+        est = float(c @ self.params.to_numpy()[pos])
+        se = float(np.sqrt(c @ self.cov.to_numpy()[np.ix_(pos, pos)] @ c))
         dist = _t_or_normal(self.df_resid)
         q = float(dist.ppf(1 - alpha / 2))
         return {"estimate": est, "se": se, "statistic": est / se,
