@@ -403,3 +403,11 @@ def test_the_base_r_fixture_reproduces_live(tmp_path, base_r):
     assert list(fresh["label"]) == list(base_r["label"])
     for col in ("estimate", "se", "ci_lower", "ci_upper", "p"):
         np.testing.assert_allclose(fresh[col], base_r[col], rtol=1e-12, err_msg=col)
+
+
+def test_bench_returns_seconds_of_both_estimators():
+    from osteometals.stats.mixture_sim import bench_qgcomp
+
+    seconds = bench_qgcomp(B=3, n_jobs=1)
+    assert set(seconds) == {"noboot", "boot"}
+    assert all(0 < s < np.inf for s in seconds.values())

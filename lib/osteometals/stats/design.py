@@ -55,15 +55,19 @@ tests is a convention, chosen with ``df=``:
 ``"r_survey"`` (default)
     ``degf - p + 1`` for a model with ``p`` estimated coefficients: R
     ``survey``'s ``svyglm`` (``df.residual``, used by ``summary.svyglm``,
-    ``confint.svyglm`` and ``regTermTest``; Lumley 2010, section 5.2). In the
-    paper's cohort (30 + 1 PSUs in 15 + ... strata, 40 design df) this is 18
-    for Model 3 and 12 for the 6-df interaction F test.
+    ``confint.svyglm`` and ``regTermTest``). With 79 PSUs in 39 strata
+    (``degf`` 40), a model with 23 coefficients gets 18 df, and one with 29
+    (a 6-df interaction added) 12.
 ``"psu_minus_strata"``
     ``degf`` itself, whatever the model: the classical design degrees of
-    freedom of SUDAAN (its ``DDF``), SAS PROC SURVEYLOGISTIC / SURVEYREG
-    ("number of clusters minus number of strata") and Stata's ``svy``
-    estimation (``e(df_r)``), which NHANES analytic guidance and many NHANES
-    papers report (40 in the paper's cohort). R gives the same numbers with
+    freedom of SUDAAN, the SAS survey procedures (number of clusters minus
+    number of strata) and Stata's ``svy`` estimation (``e(df_r)`` =
+    ``e(N_psu) - e(N_strata)``), which the NCHS NHANES tutorials ("Variance
+    estimation": PSUs minus strata for each subgroup analysed) and many
+    NHANES papers use (40 in the example above). For a domain, ``degf``
+    counts only the PSUs and strata with domain members, as Stata does by
+    default and R's ``degf`` of the subset design; SUDAAN counts every PSU of
+    the design, and SAS can do either. R gives the same numbers with
     ``summary(fit, df.resid = degf(design))``, ``confint(fit, ddf =
     degf(design))`` and ``regTermTest(fit, ~term, df = degf(design))``;
     tests/reference/svyglm_fixture.R checks exactly that. F tests use

@@ -21,7 +21,7 @@ from scipy import special
 from osteometals.stats.glm import Family
 from osteometals.stats.quantiles import quantile_breaks, quantile_scores
 
-__all__ = ["bench_wqs", "simulate_mixture", "true_psi"]
+__all__ = ["bench_qgcomp", "bench_wqs", "simulate_mixture", "true_psi"]
 
 
 def simulate_mixture(
@@ -153,3 +153,48 @@ def true_psi(weights: Sequence[float] = (0.5, 0.3, 0.2, 0.0, 0.0), beta1: float 
     if negative is not None:
         psi += beta1_neg * float(np.sum(negative))
     return psi
+
+
+def bench_qgcomp(
+    data: pd.DataFrame | None = None,
+    exposures: Sequence[str] | None = None,
+    outcome: str = "y",
+    covariates: Sequence[str] | None = None,
+    B: int = 200,
+    n_jobs: int = 2,
+    seed: int = 2025,
+) -> dict[str, float]:
+    """Seconds of quantile g-computation: conditional, and marginal with ``B`` bootstraps.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, optional
+        Data with a binary ``outcome``; default: :func:`simulate_mixture` with
+        n = 900, five exposures and ten covariates.
+    exposures, outcome, covariates
+        Columns of ``data`` (defaults for the simulated data).
+    B : int
+        Bootstrap replicates of the marginal estimator.
+    n_jobs : int
+        Parallel workers of the bootstrap.
+    seed : int
+        Seed of the simulation and of the bootstrap.
+
+    Returns
+    -------
+    dict
+        ``noboot`` and ``boot`` (wall-clock seconds, including worker start-up).
+    """
+    from osteometals.stats.qgcomp import qgcomp_boot, qgcomp_noboot
+
+    if data is None:
+        data = simulate_mixture(n=900, beta1=0.5, negative=(0, 0, 0, 0.5, 0.5), beta1_neg=-0.3,
+                                n_covariates=10, seed=seed)
+        exposures = [f"x{j}" for j in range(1, 6)]
+        covariates = ["group", *[f"z{c}" for c in range(1, 10)]]
+    t0 = time.perf_counter()
+    qgcomp_noboot(data, exposures, outcome, covariates)
+    t1 = time.perf_counter()
+    qgcomp_boot(data, exposures, outcome, covariates, B=B, n_jobs=n_jobs, seed=seed,
+                progress=False)
+    return {"noboot": t1 - t0, "boot": time.perf_counter() - t1}
