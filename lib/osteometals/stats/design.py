@@ -91,6 +91,7 @@ __all__ = [
     "LonelyPSU",
     "LonelyPSUError",
     "SurveyDesign",
+    "analysis_rows",
     "domain_mask",
 ]
 
@@ -395,3 +396,48 @@ class SurveyDesign:
             counts = np.bincount(draws, minlength=n_h)
             factor[members] = counts * n_h / (n_h - 1)
         return self._w * factor[self._psu_id]
+
+
+def analysis_rows(data: pd.DataFrame, columns, design: SurveyDesign | None = None
+                  ) -> tuple[np.ndarray, list[str]]:
+    """Rows an analysis uses: complete in ``columns`` and, with a design, used by it.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    columns : sequence of str
+        Columns that must be present.
+    design : SurveyDesign, optional
+        The design of ``data`` (same index); its domain and zero weights
+        exclude rows too.
+
+    Returns
+    -------
+    (numpy.ndarray, list of str)
+        A boolean mask over ``data``'s rows and notes on what was left out.
+
+    Raises
+    ------
+    KeyError
+        A column is not in ``data``.
+    ValueError
+        The design describes other rows.
+    """
+    columns = list(dict.fromkeys(columns))
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyError(f"columns not in data: {missing}")
+    keep = data[columns].notna().all(axis=1).to_numpy()
+    notes = []
+    inside = np.ones(len(data), dtype=bool)
+    if design is not None:
+        if not design.data.index.equals(data.index):
+            raise ValueError("the design must describe the rows of data (same index)")
+        inside = design.used()
+        if (~inside).any():
+            notes.append(f"{int((~inside).sum())} rows outside the design's domain "
+                         "(or with zero weight) not analysed")
+    dropped = int((inside & ~keep).sum())
+    if dropped:
+        notes.append(f"{dropped} rows with missing values dropped")
+    return keep & inside, notes

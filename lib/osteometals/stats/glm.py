@@ -65,6 +65,7 @@ __all__ = [
     "WaldTest",
     "check_family",
     "fit_arrays",
+    "fit_rows",
     "glm",
     "model_cov",
     "non_aliased",
@@ -407,3 +408,45 @@ def glm(
         params=params, cov=cov_df, df_resid=float(df), family=family, weighted=False,
         nobs=int(used.sum()), terms=model.terms, converged=fit.converged, notes=notes,
     )
+
+
+def fit_rows(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    rows: np.ndarray,
+    family: Family,
+    design: SurveyDesign | None = None,
+) -> GLMResult:
+    """A GLM of arrays that belong to some rows of a data set (or of a design).
+
+    Without a design: :func:`glm` of ``y`` on ``X``. With one: :func:`svyglm`
+    on ``design.subset(rows)``, the arrays placed at their rows of the whole
+    design, so the design's other rows keep their place in the variance.
+
+    Parameters
+    ----------
+    y, X : numpy.ndarray
+        Response and design matrix (with any intercept column) of the rows.
+    names : list of str
+        Column names of ``X``.
+    rows : numpy.ndarray
+        Positions of those rows in ``design.data``.
+    family : {"binomial", "gaussian"}
+    design : SurveyDesign, optional
+
+    Returns
+    -------
+    GLMResult
+    """
+    if design is None:
+        frame = pd.DataFrame(X, columns=names)
+        return glm((y, frame), frame, family)
+    n = len(design.data)
+    full = pd.DataFrame(np.nan, index=design.data.index, columns=names)
+    full.iloc[rows] = X
+    y_full = np.full(n, np.nan)
+    y_full[rows] = y
+    inside = np.zeros(n, dtype=bool)
+    inside[rows] = True
+    return svyglm((y_full, full), design.subset(inside), family)

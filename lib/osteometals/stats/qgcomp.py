@@ -81,8 +81,8 @@ import pandas as pd
 from scipy import special
 
 from osteometals.stats.coding import dummy_code
-from osteometals.stats.design import SurveyDesign
-from osteometals.stats.glm import Family, check_family, fit_arrays, glm, svyglm
+from osteometals.stats.design import SurveyDesign, analysis_rows
+from osteometals.stats.glm import Family, check_family, fit_arrays, fit_rows
 from osteometals.stats.parallel import run_replicates
 from osteometals.stats.qgcomp_results import QGCompResult
 from osteometals.stats.quantiles import quantize
@@ -118,25 +118,7 @@ def _prepare(data, exposures, outcome, covariates, family, q, breaks, squared, d
     unknown = [s for s in squared if s not in exposures]
     if unknown:
         raise ValueError(f"squared terms must be exposures, got {unknown}")
-    used = list(dict.fromkeys([outcome, *exposures, *covariates]))
-    missing = [c for c in used if c not in data.columns]
-    if missing:
-        raise KeyError(f"columns not in data: {missing}")
-    keep = data[used].notna().all(axis=1).to_numpy()
-    notes = []
-    if design is not None:
-        if not design.data.index.equals(data.index):
-            raise ValueError("the design must describe the rows of data (same index)")
-        inside = design.used()
-        if (~inside).any():
-            notes.append(f"{int((~inside).sum())} rows outside the design's domain "
-                         "(or with zero weight) not analysed")
-        dropped = int((inside & ~keep).sum())
-        keep = keep & inside
-    else:
-        dropped = int((~keep).sum())
-    if dropped:
-        notes.append(f"{dropped} rows with missing values dropped")
+    keep, notes = analysis_rows(data, [outcome, *exposures, *covariates], design)
     frame = data.loc[keep]
     y = frame[outcome].to_numpy(dtype=float)
     if family == "binomial" and not np.isin(y, (0.0, 1.0)).all():
@@ -160,17 +142,7 @@ def _prepare(data, exposures, outcome, covariates, family, q, breaks, squared, d
 
 def _conditional_fit(prep: _Prepared, family: Family):
     """The GLM of the outcome on the quantized exposures (design-based with a design)."""
-    if prep.design is None:
-        frame = pd.DataFrame(prep.X, columns=prep.names)
-        return glm((prep.y, frame), frame, family)
-    data = prep.design.data
-    full = pd.DataFrame(np.nan, index=data.index, columns=prep.names)
-    full.iloc[prep.rows] = prep.X
-    y = np.full(len(data), np.nan)
-    y[prep.rows] = prep.y
-    inside = np.zeros(len(data), dtype=bool)
-    inside[prep.rows] = True
-    return svyglm((y, full), prep.design.subset(inside), family)
+    return fit_rows(prep.y, prep.X, prep.names, prep.rows, family, prep.design)
 
 
 def _check_exposures_estimable(fit, exposures):

@@ -73,8 +73,8 @@ import numpy as np
 import pandas as pd
 
 from osteometals.stats.coding import dummy_code
-from osteometals.stats.design import SurveyDesign
-from osteometals.stats.glm import Family, check_family, fit_arrays, glm, svyglm
+from osteometals.stats.design import SurveyDesign, analysis_rows
+from osteometals.stats.glm import Family, check_family, fit_arrays, fit_rows
 from osteometals.stats.mixture_sim import bench_wqs, simulate_mixture
 from osteometals.stats.parallel import run_replicates
 from osteometals.stats.quantiles import quantile_breaks, quantile_scores
@@ -123,24 +123,7 @@ def _prepare(data, mixture, outcome, covariates, design, family):
     if len(mixture) < 2:
         raise ValueError("a mixture needs at least two exposures")
     used = list(dict.fromkeys([outcome, *mixture, *covariates]))
-    missing = [c for c in used if c not in data.columns]
-    if missing:
-        raise KeyError(f"columns not in data: {missing}")
-    keep = data[used].notna().all(axis=1).to_numpy()
-    notes = []
-    if design is not None:
-        if not design.data.index.equals(data.index):
-            raise ValueError("the design must describe the rows of data (same index)")
-        inside = design.used()
-        if (~inside).any():
-            notes.append(f"{int((~inside).sum())} rows outside the design's domain "
-                         "(or with zero weight) not analysed")
-        dropped = int((inside & ~keep).sum())
-        keep = keep & inside
-    else:
-        dropped = int((~keep).sum())
-    if dropped:
-        notes.append(f"{dropped} rows with missing values dropped")
+    keep, notes = analysis_rows(data, used, design)
     frame = data.loc[keep, used]
     cov = dummy_code(frame, covariates)
     X = np.column_stack([np.ones(len(frame)), cov.to_numpy(dtype=float)])
@@ -159,19 +142,8 @@ def _validation_fit(prep: _Prepared, iv: np.ndarray, index: np.ndarray, family: 
     Unweighted: an ordinary GLM of the validation rows. Weighted: ``svyglm``
     on the design restricted to the validation rows (the whole design kept).
     """
-    names = [*prep.x_names, INDEX_TERM]
-    Z = np.column_stack([prep.X[iv], index])
-    if prep.design is None:
-        rows = pd.DataFrame(Z, columns=names)
-        return glm((prep.y[iv], rows), rows, family)
-    data = prep.design.data
-    full = pd.DataFrame(np.nan, index=data.index, columns=names)
-    full.iloc[prep.rows[iv]] = Z
-    y = np.full(len(data), np.nan)
-    y[prep.rows[iv]] = prep.y[iv]
-    valid = np.zeros(len(data), dtype=bool)
-    valid[prep.rows[iv]] = True
-    return svyglm((y, full), prep.design.subset(valid), family)
+    return fit_rows(prep.y[iv], np.column_stack([prep.X[iv], index]),
+                    [*prep.x_names, INDEX_TERM], prep.rows[iv], family, prep.design)
 
 
 def _estimate_row(fit, family: Family) -> dict:
