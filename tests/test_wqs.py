@@ -380,3 +380,12 @@ def test_repeated_holdout_summarises_weights_over_splits(small):
 def test_bench_returns_seconds():
     seconds = wqs.bench_wqs(n=300, b=3, n_jobs=1)
     assert isinstance(seconds, float) and 0 < seconds < np.inf
+
+
+def test_an_exposure_named_like_a_bootstrap_column_keeps_its_weights(small):
+    """Selenium's key is "se": the bootstrap table's standard error must not overwrite it."""
+    data = small.rename(columns={"x4": "se"})
+    mix = ["x1", "x2", "x3", "se", "x5"]
+    res = wqs.wqs_regression(data, mix, "y", COVS, b=4, seed=1, n_jobs=1, progress=False)
+    np.testing.assert_allclose(res.bootstraps[mix].sum(axis=1), 1.0, atol=1e-12)
+    assert "b1_se" in res.bootstraps.columns

@@ -219,7 +219,8 @@ def _wqs_core(prep, mixture, *, family, q, validation, b, directions, b1_constr,
         bdf = pd.DataFrame(W, columns=list(mixture))
         bdf.insert(0, "boot", np.arange(len(fits)))
         bdf.insert(0, "direction", d)
-        bdf = bdf.assign(b1=b1, se=[f[d].se for f in fits], stat=st, converged=conv, used=used)
+        bdf = bdf.assign(b1=b1, b1_se=[f[d].se for f in fits], stat=st, converged=conv,
+                         used=used)
         boot_rows.append(bdf)
         vfits[d] = _validation_fit(prep, iv, Q[iv] @ w_final, family)
         estimate_rows.append({"direction": d, **_estimate_row(vfits[d], family),

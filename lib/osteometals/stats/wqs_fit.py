@@ -20,6 +20,14 @@ model-based standard error comes from the shared
 :func:`osteometals.stats.glm.model_cov` at that point. Only when the optimum
 is ``beta1 = 0`` (no exposure acts in the direction; equal weights) is the
 GLM refitted, with :func:`osteometals.stats.glm.fit_arrays`.
+
+A bootstrap sample in which a covariate level has no case (or only cases)
+is separated: that covariate's coefficient runs off to infinity while the
+index part of the fit stays finite. Such a sample counts as converged when
+the constrained optimiser reaches its tolerance, as in gWQS (whose ``glm``
+refit warns but returns). An earlier version of this module refitted with
+its own Newton iteration, which failed to converge there and silently left
+those bootstraps out of the average.
 """
 
 from __future__ import annotations

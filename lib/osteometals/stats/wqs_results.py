@@ -41,8 +41,10 @@ class WQSResult:
         exposure); for ``gaussian`` ``or`` is missing and the interval is for
         ``beta``.
     bootstraps : pandas.DataFrame
-        One row per bootstrap and direction: the weights, ``b1``, ``se``,
-        ``stat``, ``converged`` and ``used`` (entered the average).
+        One row per bootstrap and direction: the weights (one column per
+        exposure), ``b1``, its standard error ``b1_se`` (not ``se``, which
+        can be an exposure), ``stat``, ``converged`` and ``used`` (entered
+        the average).
     breaks : dict
         Interior quantile cut-points per exposure.
     settings : dict
