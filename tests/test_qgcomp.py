@@ -203,8 +203,10 @@ def test_bootstrap_standard_errors_agree_with_r_qgcomp_within_monte_carlo_error(
         label, family, y, kw, data, qgcomp_r):
     """Both SEs are SDs of bootstrap replicates (ours B = 400, R's B = 1000): the relative
     Monte Carlo SD of each is about 1/sqrt(2(B-1)), 3.5% and 2.2%, so their ratio has
-    a relative SD of about 4.2%; 15% is 3.6 of them. Swept over 20 seeds once: largest
-    deviation 9.4% (binomial rr=TRUE)."""
+    a relative SD of about 4.2%; 15% is 3.6 of them. Swept once over 20 of our seeds:
+    largest deviation 7.8% (gaussian), 12.3% (binomial rr=FALSE, where R's committed SE,
+    0.135, is a high draw: R with B = 4000 gives 0.129 and ours with B = 4000 0.130)
+    and 8.3% (rr=TRUE)."""
     res = qg.qgcomp_boot(data, EX, y, COVS, family=family, B=400, seed=11, progress=False,
                          **kw)
     ref = _row(qgcomp_r, label)
@@ -232,10 +234,13 @@ def test_conditional_psi_is_unbiased_and_its_ci_covers_95_percent(family):
     """200 simulated data sets (n = 500) with psi = 0.6 - 0.3 = 0.3 on the link scale.
 
     Recovery: the mean of psi-hat lies within 4 Monte Carlo SEs (sd / sqrt(200)) of
-    the truth. Coverage: the 95% CI covers the truth in 91-98.5% of the data sets
-    (the binomial SD of a coverage of 0.95 over 200 sets is 1.5%; 91% is 2.6 SDs
-    below). Swept over 20 blocks of seeds once: mean error at most 2.1 MC SEs,
-    coverage 92.0-97.5%."""
+    the truth. Coverage: the 95% CI covers the truth in 89-99% of the data sets
+    (the binomial SD of a coverage of 0.95 over 200 sets is 1.5%; 89% is 3.9 SDs
+    below, 99% 2.6 above). Swept once over 20 blocks of 200 seeds (seeds 0-3999,
+    with a numpy re-implementation of the same estimator checked equal to the
+    library): mean error at most 3.2 MC SEs (binomial: the logistic MLE is biased
+    away from 0 by O(1/n), +0.7 MC SEs on average) and 2.6 (gaussian), coverage
+    0.915-0.975 (binomial) and 0.905-0.98 (gaussian)."""
     est, covered = [], []
     for seed in range(200):
         res = qg.qgcomp_noboot(_sim(seed, family=family), EX, "y", ["group", "z1"],
@@ -245,7 +250,7 @@ def test_conditional_psi_is_unbiased_and_its_ci_covers_95_percent(family):
         covered.append(ci["lower"] <= SIM_TRUE_PSI <= ci["upper"])
     est = np.array(est)
     assert abs(est.mean() - SIM_TRUE_PSI) < 4 * est.std(ddof=1) / np.sqrt(len(est))
-    assert 0.91 <= np.mean(covered) <= 0.985
+    assert 0.89 <= np.mean(covered) <= 0.99
 
 
 def _marginal_truth(beta1=0.6, beta1_neg=-0.3, n=400_000, seed=0, rr=False):
@@ -266,7 +271,8 @@ def _marginal_truth(beta1=0.6, beta1_neg=-0.3, n=400_000, seed=0, rr=False):
 def test_marginal_psi_recovers_the_marginal_truth_in_a_large_sample(rr):
     """n = 20 000: the estimate lies within 4 of its bootstrap SEs (B = 30) of the
     marginal truth. The marginal log OR (0.293) is slightly below the conditional psi
-    (0.3: the odds ratio is not collapsible), the marginal log RR (0.185) well below."""
+    (0.3: the odds ratio is not collapsible), the marginal log RR (0.185) well below.
+    Swept once over 20 data seeds: largest |estimate - truth| 2.0 SEs (OR), 2.1 (RR)."""
     truth = _marginal_truth(rr=rr)
     assert truth < (0.8 * SIM_TRUE_PSI if rr else SIM_TRUE_PSI)
     res = qg.qgcomp_boot(_sim(1, n=20_000), EX, "y", ["group", "z1"], B=30, rr=rr,
@@ -278,9 +284,11 @@ def test_marginal_psi_recovers_the_marginal_truth_in_a_large_sample(rr):
 def test_marginal_bootstrap_ci_covers_about_95_percent():
     """60 simulated data sets (n = 400), B = 60 each. Coverage of the 95% CI in
     85-100% (binomial SD of the coverage 2.8%: 85% is 3.6 SDs below 0.95), and the
-    mean bootstrap SE within 25% of the SD of the estimates over the data sets (that
-    SD itself has a relative SD of about 9% with 60 sets). Swept over 20 blocks of
-    seeds once: coverage 88-100%, SE ratio 0.90-1.13."""
+    mean bootstrap SE within 30% of the SD of the estimates over the data sets (that
+    SD itself has a relative SD of about 9% with 60 sets: 30% is 3.3 of them). Swept
+    once over 20 blocks of seeds (1000-2199, with a numpy re-implementation of the
+    same estimator and the same bootstrap draws, checked equal to the library):
+    coverage 0.92-1.00, SE ratio 0.89-1.21."""
     truth = _marginal_truth()
     est, se, covered = [], [], []
     for seed in range(1000, 1060):
@@ -291,7 +299,7 @@ def test_marginal_bootstrap_ci_covers_about_95_percent():
         se.append(res.bse["psi1"])
         covered.append(ci["lower"] <= truth <= ci["upper"])
     assert 0.85 <= np.mean(covered) <= 1.0
-    assert np.mean(se) / np.std(est, ddof=1) == pytest.approx(1.0, abs=0.25)
+    assert np.mean(se) / np.std(est, ddof=1) == pytest.approx(1.0, abs=0.3)
 
 
 # ------------------------------------------------------------------ survey variant
@@ -313,8 +321,8 @@ def test_survey_weighted_marginal_se_agrees_with_the_linearisation(data):
     """Gaussian and linear: the marginal psi equals the conditional one exactly, and the
     Rao-Wu bootstrap SE estimates the same design variance as the linearisation (for a
     linear estimator with two PSUs per stratum, Rao-Wu with n_h - 1 draws is unbiased
-    for it). B = 400: Monte Carlo relative SD about 3.5%; 15% is 4 of them. Swept over
-    20 seeds once: ratio 0.93-1.07."""
+    for it). B = 400: Monte Carlo relative SD about 3.5%; 15% is 4 of them. Swept once
+    over 20 seeds: ratio 0.97-1.08."""
     design = SurveyDesign(data)
     cond = qg.qgcomp_noboot(data, EX, "y", COVS, family="gaussian", design=design)
     marg = qg.qgcomp_boot(data, EX, "y", COVS, family="gaussian", design=design, B=400,
@@ -411,3 +419,11 @@ def test_bench_returns_seconds_of_both_estimators():
     seconds = bench_qgcomp(B=3, n_jobs=1)
     assert set(seconds) == {"noboot", "boot"}
     assert all(0 < s < np.inf for s in seconds.values())
+
+
+def test_make_bench_times_qgcomp_beside_wqs_on_the_same_data():
+    from osteometals.book import bench
+
+    res = bench.time_qgcomp(use_cohort=False, B=3, wqs_b=5)
+    assert res["data"].startswith("simulated")
+    assert all(0 < res[k] < np.inf for k in ("noboot", "boot", "wqs"))

@@ -130,8 +130,10 @@ def time_wqs() -> float | None:
     return bench_wqs(b=100)
 
 
-def time_qgcomp(use_cohort: bool = True, B: int = 200) -> dict:
+def time_qgcomp(use_cohort: bool = True, B: int = 200, wqs_b: int = 100) -> dict:
     """Quantile g-computation (and WQS, for the ratio) on the cohort, in seconds.
+
+    ``B`` bootstraps for qgcomp.boot and ``wqs_b`` for WQS (chapter 5's defaults).
 
     Returns
     -------
@@ -151,13 +153,14 @@ def time_qgcomp(use_cohort: bool = True, B: int = 200) -> dict:
         data, ex, y, covs = c.data, list(METAL_KEYS), "op", list(MIXTURE_COVARIATES)
         label = f"analysis cohort (n = {c.n})"
     except Exception as exc:  # noqa: BLE001 - data missing or cohort not built yet
-        data = simulate_mixture(n=905, n_covariates=10, seed=1)
+        data = simulate_mixture(n=905, negative=(0, 0, 0, 0.5, 0.5), beta1_neg=-0.8,
+                                n_covariates=10, seed=1)
         ex, y = [f"x{j}" for j in range(1, 6)], "y"
         covs = ["group", *[f"z{k}" for k in range(1, 10)]]
         label = f"simulated, n = 905 (cohort unavailable: {type(exc).__name__})"
     res = bench_qgcomp(data, ex, y, covs, B=B, n_jobs=2)
     t0 = time.perf_counter()
-    wqs_regression(data, ex, y, covs, b=100, n_jobs=2, progress=False)
+    wqs_regression(data, ex, y, covs, b=wqs_b, n_jobs=2, progress=False)
     return {**res, "wqs": time.perf_counter() - t0, "data": label}
 
 
@@ -168,7 +171,7 @@ def run(
     n_knots: int = DEFAULTS["n_knots"],
     sim_n: int = DEFAULTS["sim_n"],
     wqs: bool = True,
-    qgcomp: bool = True,
+    qgcomp: bool | None = None,
     use_cohort: bool = True,
     echo=print,
 ) -> dict:
@@ -184,8 +187,9 @@ def run(
         Sample size of the simulated-data timing.
     wqs : bool
         Also time WQS.
-    qgcomp : bool
-        Also time quantile g-computation (beside WQS on the same data).
+    qgcomp : bool, optional
+        Also time quantile g-computation (beside WQS on the same data);
+        default: as ``wqs``.
     use_cohort : bool
         Time on the analysis cohort (else on simulated data of its size).
     echo : callable
@@ -236,7 +240,7 @@ def run(
         echo("WQS: osteometals.stats.wqs.bench_wqs unavailable")
     else:
         echo(f"WQS, 100 bootstraps, both directions: {res['wqs_seconds']:.1f} s")
-    res["qgcomp"] = time_qgcomp(use_cohort) if qgcomp else None
+    res["qgcomp"] = time_qgcomp(use_cohort) if (wqs if qgcomp is None else qgcomp) else None
     if res["qgcomp"] is not None:
         q = res["qgcomp"]
         echo(f"qgcomp on the {q['data']}, five metals, Model 3 covariates:")

@@ -666,7 +666,7 @@ def qgcomp_partial_bars(
                     fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     if psi is not None:
-        ax.axvline(psi, color="grey", ls="--", lw=1.0, label=f"psi = {psi:.2f}")
+        ax.axvline(psi, color="grey", ls="--", lw=1.0, label=f"ψ = {psi:.2f}")
         ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.set_yticks(ypos, [_label(labels, m) for m in w["exposure"]])
     span = max(float(np.abs(w["coefficient"]).max()), abs(psi or 0.0)) or 1.0
