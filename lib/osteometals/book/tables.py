@@ -127,6 +127,9 @@ _WORDS = {"ci": "CI", "or": "OR", "bmd": "BMD", "sd": "SD", "se": "SE", "pip": "
 
 _METAL_SYMBOLS = {m.key: m.symbol for m in METALS}
 
+#: A column name in ``snake_case`` (or one word), which :func:`label` turns into words.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
+
 #: Columns holding P-values: ``p``, ``p_trend``, ``*_p``, ``p_*``.
 _P_COLUMN = re.compile(r"^(p|p_.+|.+_p)$")
 
@@ -148,13 +151,16 @@ def label(name: object) -> str:
 
     Examples
     --------
-    >>> label("p_trend"), label("n_women_kept")
-    ('P for trend', 'N women kept')
+    >>> label("p_trend"), label("n_women_kept"), label("spine T <= -2.5 (%)")
+    ('P for trend', 'N women kept', 'Spine T <= -2.5 (%)')
     """
     text = str(name)
     if text in LABELS:
         return LABELS[text]
-    words = [_WORDS.get(w.lower(), w) for w in text.replace("-", "_").split("_") if w]
+    if not _IDENTIFIER.fullmatch(text):
+        # already written for a reader ("spine T <= -2.5 (%)", "2013-2014"): keep its signs
+        return text[:1].upper() + text[1:]
+    words = [_WORDS.get(w.lower(), w) for w in text.split("_") if w]
     if not words:
         return text
     first = words[0]
