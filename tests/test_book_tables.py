@@ -142,3 +142,10 @@ def test_an_unnamed_index_of_row_labels_is_kept_as_the_first_column():
     assert [row[0] for row in cells(table)] == ["cd_q[T.Q2]", "cd_q[T.Q3]"]
     numbered = tables.show(pd.DataFrame({"deff": [1.5]}, index=[7]), "One.", source="Simulated.")
     assert len(cells(numbered)[0]) == 1, "a row number is not shown"
+
+
+def test_a_label_written_for_a_reader_keeps_its_signs_and_its_greek():
+    assert tables.label("spine T <= -2.5 (%)") == "Spine T <= -2.5 (%)"
+    assert tables.label("2013-2014") == "2013-2014"
+    assert tables.label("β") == "β"
+    assert tables.label("n_known") == "N known"

@@ -159,7 +159,8 @@ def label(name: object) -> str:
         return LABELS[text]
     if not _IDENTIFIER.fullmatch(text):
         # already written for a reader ("spine T <= -2.5 (%)", "2013-2014"): keep its signs
-        return text[:1].upper() + text[1:]
+        # (a Greek letter keeps its case: β is not Β)
+        return text[:1].upper() + text[1:] if text[:1].isascii() else text
     words = [_WORDS.get(w.lower(), w) for w in text.split("_") if w]
     if not words:
         return text
