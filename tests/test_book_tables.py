@@ -134,3 +134,18 @@ def test_labels_of_unknown_columns_are_made_readable():
 def test_plain_text_repr_has_caption_cells_and_source():
     text = repr(tables.show(SUMMARY, "Counts.", source="Source: made up."))
     assert text.splitlines()[0] == "Counts." and "30 of 44" in text and "Source: made up." in text
+
+
+def test_an_unnamed_index_of_row_labels_is_kept_as_the_first_column():
+    frame = pd.DataFrame({"deff": [1.5, 2.0]}, index=["cd_q[T.Q2]", "cd_q[T.Q3]"])
+    table = tables.show(frame, "Design effects.", source="Simulated.")
+    assert [row[0] for row in cells(table)] == ["cd_q[T.Q2]", "cd_q[T.Q3]"]
+    numbered = tables.show(pd.DataFrame({"deff": [1.5]}, index=[7]), "One.", source="Simulated.")
+    assert len(cells(numbered)[0]) == 1, "a row number is not shown"
+
+
+def test_a_label_written_for_a_reader_keeps_its_signs_and_its_greek():
+    assert tables.label("spine T <= -2.5 (%)") == "Spine T <= -2.5 (%)"
+    assert tables.label("2013-2014") == "2013-2014"
+    assert tables.label("β") == "β"
+    assert tables.label("n_known") == "N known"

@@ -43,3 +43,23 @@ def test_executed_chapters_render_to_html_with_glue_and_figure(tiny_book):
 def test_rerun_folders_are_keyed_by_sorted_parameters():
     assert run_key({"seed": 1, "spine_reference": "nhanes"}) == "seed=1,spine_reference=nhanes"
     assert run_key({}) == "defaults"
+
+
+def test_papermills_unknown_parameter_warning_is_dropped_only_for_declared_parameters(
+        tmp_path, caplog):
+    """papermill cannot parse ``x: Literal[...] = ...`` and warns that x is unknown;
+    chapter 2's ``summary`` is such a parameter, validated by the chapter itself."""
+    import logging
+
+    from osteometals.book.build import DeclaredParameterFilter, prepare_lab
+
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        prepare_lab("02", {"summary": "median_iqr"}, runs_dir=tmp_path)
+    assert not [r for r in caplog.records if "unknown parameter" in r.getMessage()]
+
+    quiet = DeclaredParameterFilter(["summary"])
+    def record(message):
+        return logging.LogRecord("papermill", logging.WARNING, __file__, 1, message, None, None)
+    assert not quiet.filter(record("Passed unknown parameter: summary"))
+    assert quiet.filter(record("Passed unknown parameter: sumary"))
+    assert quiet.filter(record("Input Notebook:  summary.ipynb"))

@@ -26,13 +26,15 @@ instead, so the default book is never overwritten.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,17 +129,18 @@ def execute_chapter(
     source = notebook_out.with_suffix(".input.ipynb")
     nbformat.write(pages.prepare(jupytext.read(chapter.path, fmt="md:myst")), source)
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(notebook_out),
-            parameters=values,
-            cwd=str(cwd),
-            kernel_name="python3",
-            progress_bar=False,
-            execution_timeout=timeout,
-            language="python",
-            kernel_manager_class=_ipc_kernel_manager(),
-        )
+        with _quiet_declared_parameters(chapter):
+            papermill.execute_notebook(
+                str(source),
+                str(notebook_out),
+                parameters=values,
+                cwd=str(cwd),
+                kernel_name="python3",
+                progress_bar=False,
+                execution_timeout=timeout,
+                language="python",
+                kernel_manager_class=_ipc_kernel_manager(),
+            )
     except papermill.PapermillExecutionError as err:
         raise ChapterFailed(
             f"chapter {chapter.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
@@ -148,6 +151,41 @@ def execute_chapter(
     executed = nbformat.read(notebook_out, as_version=4)
     nbformat.write(pages.finish(executed, chapter, values), notebook_out)
     return notebook_out
+
+
+class DeclaredParameterFilter(logging.Filter):
+    """Drop papermill's "Passed unknown parameter: NAME" for a parameter the chapter declares.
+
+    papermill infers a notebook's parameters with its own parser, which skips
+    annotated assignments such as ``x: Literal["a", "b"] = "a"``, and then
+    warns (logger ``papermill``) that each such parameter is unknown. The
+    chapter's parameters are validated before papermill runs
+    (:meth:`Chapter.validate`), so for them the warning is noise; every other
+    record, and the warning for a name the chapter does not declare, passes.
+    """
+
+    PREFIX = "Passed unknown parameter: "
+
+    def __init__(self, declared: Iterable[str]):
+        super().__init__()
+        self.declared = frozenset(declared)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith(self.PREFIX)
+                    and message[len(self.PREFIX):] in self.declared)
+
+
+@contextmanager
+def _quiet_declared_parameters(chapter: Chapter) -> Iterator[None]:
+    """Filter papermill's warning for ``chapter``'s declared parameters while papermill runs."""
+    logger = logging.getLogger("papermill")
+    quiet = DeclaredParameterFilter(p.name for p in chapter.parameters)
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -405,8 +443,9 @@ def prepare_lab(name: str, parameters: dict[str, Any], runs_dir: Path = RUNS_DIR
     nbformat.write(pages.prepare(jupytext.read(chapter.path, fmt="md:myst")), source)
     notebook = folder / f"{chapter.name}.ipynb"
     try:
-        papermill.execute_notebook(str(source), str(notebook), parameters=values,
-                                   prepare_only=True, kernel_name="python3", language="python")
+        with _quiet_declared_parameters(chapter):
+            papermill.execute_notebook(str(source), str(notebook), parameters=values,
+                                       prepare_only=True, kernel_name="python3", language="python")
     finally:
         source.unlink(missing_ok=True)
     return notebook

@@ -85,7 +85,7 @@ VERDICTS: dict[str, tuple[str, str]] = {
 VERDICT_COLUMNS = ("verdict", "glance_verdict")
 
 #: Yes/no columns that are facts, not agreement: shown as yes/no without colour.
-NEUTRAL_BOOLEANS = frozenset({"weighted", "op"})
+NEUTRAL_BOOLEANS = frozenset({"weighted", "op", "default"})
 
 #: A count of agreements and the count of cells where that verdict applies:
 #: shown as "k of m", or "n/a" when m is 0 (e.g. direction has no meaning
@@ -127,6 +127,9 @@ _WORDS = {"ci": "CI", "or": "OR", "bmd": "BMD", "sd": "SD", "se": "SE", "pip": "
 
 _METAL_SYMBOLS = {m.key: m.symbol for m in METALS}
 
+#: A column name in ``snake_case`` (or one word), which :func:`label` turns into words.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
+
 #: Columns holding P-values: ``p``, ``p_trend``, ``*_p``, ``p_*``.
 _P_COLUMN = re.compile(r"^(p|p_.+|.+_p)$")
 
@@ -148,13 +151,17 @@ def label(name: object) -> str:
 
     Examples
     --------
-    >>> label("p_trend"), label("n_women_kept")
-    ('P for trend', 'N women kept')
+    >>> label("p_trend"), label("n_women_kept"), label("spine T <= -2.5 (%)")
+    ('P for trend', 'N women kept', 'Spine T <= -2.5 (%)')
     """
     text = str(name)
     if text in LABELS:
         return LABELS[text]
-    words = [_WORDS.get(w.lower(), w) for w in text.replace("-", "_").split("_") if w]
+    if not _IDENTIFIER.fullmatch(text):
+        # already written for a reader ("spine T <= -2.5 (%)", "2013-2014"): keep its signs
+        # (a Greek letter keeps its case: β is not Β)
+        return text[:1].upper() + text[1:] if text[:1].isascii() else text
+    words = [_WORDS.get(w.lower(), w) for w in text.split("_") if w]
     if not words:
         return text
     first = words[0]
@@ -361,7 +368,14 @@ def _flatten(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], l
     """Flatten a frame: a named index becomes columns, a pivot's top level spanners."""
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
         names = [n for n in frame.index.names if n is not None]
-        frame = frame.reset_index() if names else frame.reset_index(drop=True)
+        labelled = names or not all(pd.api.types.is_integer_dtype(frame.index.get_level_values(i))
+                                    for i in range(frame.index.nlevels))
+        if labelled:
+            # an unnamed level that labels the rows (not a row number) is kept, untitled
+            frame = frame.rename_axis([n if n is not None else "\u200b" * (i + 1)
+                                       for i, n in enumerate(frame.index.names)]).reset_index()
+        else:
+            frame = frame.reset_index(drop=True)
     spanners: dict[str, list[str]] = {}
     keys: list[str] = []
     if isinstance(frame.columns, pd.MultiIndex):
@@ -399,7 +413,8 @@ def show(
     ----------
     frame : pandas.DataFrame
         What to show. A named index (or a MultiIndex, as from ``pivot_table``)
-        becomes leading columns; an unnamed integer index is dropped.
+        becomes leading columns, and so does an unnamed index of row labels
+        (untitled); an unnamed integer index is dropped.
     caption : str
         One sentence saying what the table shows.
     source : str

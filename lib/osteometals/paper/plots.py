@@ -2,6 +2,12 @@
 
 Functions take tidy frames and return a :class:`matplotlib.figure.Figure`;
 chapters display them. Others may append functions here.
+
+Every figure is at most :data:`WIDTH_IN` inches wide (the text column of the
+book, :mod:`osteometals.book.style`), so that the page never shrinks it and
+its text, sized by the book's style (no font below :data:`MIN_FONT_PT`
+points), stays legible; a figure of several panels lays them out in a grid
+of at most two columns (:func:`_grid`).
 """
 
 from __future__ import annotations
@@ -16,8 +22,34 @@ from matplotlib.patches import FancyBboxPatch
 
 _BOX = {"boxstyle": "round,pad=0.02", "linewidth": 1.0}
 
+#: Widest figure, inches: the text column of the book (``osteometals.book.style.WIDTH_IN``;
+#: repeated here because ``paper`` may not import ``book``, and tested to be equal).
+WIDTH_IN = 6.72
+#: Smallest font of a figure, points: 9 pt on the page once the figure fills the column.
+MIN_FONT_PT = 9.0
+#: Most panels side by side (each about 300 px wide at the column's 672 px).
+MAX_COLUMNS = 2
 
-def _box(ax, x, y, w, h, text, face="#eef3f8", edge="#34495e", size=9):
+
+def _grid(n: int, row_height: float, width: float = WIDTH_IN, **kwargs):
+    """A grid of ``n`` panels, at most :data:`MAX_COLUMNS` a row; unused cells hidden.
+
+    Returns
+    -------
+    (Figure, numpy.ndarray of Axes)
+        The axes flattened, the first ``n`` being the panels.
+    """
+    ncols = max(1, min(n, MAX_COLUMNS))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, row_height * nrows), squeeze=False,
+                             **kwargs)
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat
+
+
+def _box(ax, x, y, w, h, text, face="#eef3f8", edge="#34495e", size=MIN_FONT_PT + 0.5):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, facecolor=face,
                                 edgecolor=edge, **_BOX))
     ax.text(x, y, text, ha="center", va="center", fontsize=size, wrap=True)
@@ -69,7 +101,7 @@ def flow_diagram(
     flow: pd.DataFrame,
     final_note: str | None = None,
     published: str | None = None,
-    width: float = 9.0,
+    width: float = WIDTH_IN,
 ) -> Figure:
     """Participant flow (the paper's Figure 1) drawn from a flow table.
 
@@ -91,14 +123,15 @@ def flow_diagram(
     """
     steps = flow.reset_index(drop=True)
     k = len(steps)
-    height = 1.25 * k + 0.4
+    step = 1.35
+    height = step * k + 0.5
     fig, ax = plt.subplots(figsize=(width, height))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, height)
     ax.axis("off")
-    xm, bw, bh = 3.0, 4.6, 0.7
-    xs, sw = 7.7, 4.2
-    ys = [height - 0.6 - 1.25 * i for i in range(k)]
+    xm, bw, bh = 2.55, 4.9, 0.7
+    xs, sw = 7.55, 4.8
+    ys = [height - 0.6 - step * i for i in range(k)]
     for i, row in steps.iterrows():
         text = f"{row['step']}\nn = {int(row['n_out']):,}"
         last = i == k - 1
@@ -109,14 +142,14 @@ def flow_diagram(
         if i > 0:
             _arrow(ax, xm, ys[i - 1] - bh / 2, xm, ys[i] + bh / 2)
             ymid = (ys[i - 1] + ys[i]) / 2
-            reason = "\n".join(textwrap.wrap(f"Excluded: {row['reason']}", 48)[:3])
+            reason = "\n".join(textwrap.wrap(f"Excluded: {row['reason']}", 40)[:3])
             lines = reason.count("\n") + 2
-            _box(ax, xs, ymid, sw, 0.2 + 0.17 * lines,
+            _box(ax, xs, ymid, sw, 0.15 + 0.17 * lines,
                  f"n = {int(row['n_excluded']):,}\n{reason}", face="#fdf2e9",
-                 edge="#ba4a00", size=7.5)
+                 edge="#ba4a00", size=MIN_FONT_PT)
             ax.plot([xm, xs - sw / 2], [ymid, ymid], color="#ba4a00", lw=0.8)
     if published:
-        ax.text(xs, ys[-1] - 0.1, published, ha="center", va="top", fontsize=8.5,
+        ax.text(xs, ys[-1] - 0.1, published, ha="center", va="top", fontsize=MIN_FONT_PT,
                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "grey",
                       "linestyle": "--"})
     fig.tight_layout()
@@ -127,6 +160,7 @@ def multiverse_plot(
     mv: pd.DataFrame,
     published_pct: float | None = None,
     published_n: int | None = None,
+    width: float = WIDTH_IN,
 ) -> Figure:
     """Cohort size and osteoporosis prevalence under alternative choices.
 
@@ -137,19 +171,25 @@ def multiverse_plot(
         weighted_pct_op``); the first row is the default.
     published_pct, published_n : optional
         The paper's prevalence (%) and n, drawn as dashed reference lines.
+    width : float
+        Figure width in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels, one above the other (the choices' labels are long).
     """
     labels = mv["label"].tolist()
     y = np.arange(len(labels))[::-1]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 0.45 * len(labels) + 1.2), sharey=True)
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(width, 2 * (0.3 * len(labels) + 1.0)),
+                                 sharey=True)
     colors = ["#1f618d" if i == 0 else "#7f8c8d" for i in range(len(labels))]
     a1.barh(y, mv["n"], color=colors)
     for yi, n in zip(y, mv["n"], strict=True):
-        a1.text(n, yi, f" {int(n):,}", va="center", fontsize=8)
-    a1.set_yticks(y, labels, fontsize=8)
+        a1.text(n, yi, f" {int(n):,}", va="center", fontsize=MIN_FONT_PT)
+    a1.set_yticks(y, labels)
+    a2.tick_params(labelleft=True)
+    a1.margins(x=0.15)
     a1.set_xlabel("Women in cohort (n)")
     a2.scatter(mv["pct_op"], y, color=colors, label="unweighted", zorder=3)
     a2.scatter(mv["weighted_pct_op"], y, marker="x", color="#c0392b", label="survey-weighted",
@@ -157,11 +197,13 @@ def multiverse_plot(
     a2.set_xlabel("Osteoporosis prevalence (%)")
     if published_n is not None:
         a1.axvline(published_n, ls="--", color="grey", lw=1)
-        a1.text(published_n, y.max() + 0.6, "paper", ha="center", fontsize=8, color="grey")
+        a1.text(published_n, y.max() + 0.6, "paper", ha="center", fontsize=MIN_FONT_PT,
+                color="grey")
     if published_pct is not None:
         a2.axvline(published_pct, ls="--", color="grey", lw=1)
-        a2.text(published_pct, y.max() + 0.6, "paper", ha="center", fontsize=8, color="grey")
-    a2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+        a2.text(published_pct, y.max() + 0.6, "paper", ha="center", fontsize=MIN_FONT_PT,
+                color="grey")
+    a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     _despine(a1, a2)
     a1.set_ylim(-0.7, len(labels) - 0.1)
     fig.tight_layout()
@@ -191,6 +233,7 @@ def subgroup_forest(
     published: pd.DataFrame | None = None,
     metals: list[str] | None = None,
     labels: dict[str, str] | None = None,
+    width: float = WIDTH_IN,
 ) -> Figure:
     """Forest plot of Table 4: quartile ORs within age and BMI strata, ours beside the paper's.
 
@@ -206,17 +249,21 @@ def subgroup_forest(
         Metals to draw (rows of panels); default all in ``ours``.
     labels : dict, optional
         Metal key -> panel label.
+    width : float
+        Figure width in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One row of panels per metal, one column per stratifier; x is the OR
-        on a log scale.
+        One row of panels per metal, one column per stratifier (at most two
+        are drawn side by side); x is the OR on a log scale.
     """
     ours = ours[ours["quartile"] != "Q1"]
     metals = metals or list(dict.fromkeys(ours["metal"]))
     stratifiers = list(dict.fromkeys(ours["stratifier"]))
-    fig, axes = plt.subplots(len(metals), len(stratifiers), figsize=(10, 2.6 * len(metals)),
+    n_strata = max(ours.groupby("stratifier")["stratum"].nunique().max(), 1)
+    fig, axes = plt.subplots(len(metals), len(stratifiers),
+                             figsize=(width, (0.26 * 3 * n_strata + 0.9) * len(metals)),
                              sharex=True, squeeze=False)
     for i, metal in enumerate(metals):
         for j, by in enumerate(stratifiers):
@@ -250,20 +297,21 @@ def subgroup_forest(
                 y -= 0.6
             ax.axvline(1, color="grey", lw=0.8)
             ax.set_xscale("log")
-            ax.set_yticks(ticks, names, fontsize=7)
+            ax.set_yticks(ticks, names, fontsize=MIN_FONT_PT)
             _despine(ax)
             title = _label(labels, metal)
-            ax.set_title(f"{title} by {_BY.get(by, by)}", fontsize=9, loc="left")
+            ax.set_title(f"{title} by {_BY.get(by, by)}", loc="left")
     for ax in axes[-1]:
-        ax.set_xlabel("Odds ratio of osteoporosis vs Q1 (log scale)")
+        ax.set_xlabel("OR vs Q1 (log scale)")
     handles = [plt.Line2D([], [], color=_OURS, marker="o", label="this book"),
                plt.Line2D([], [], color=_PAPER, marker="D", mfc="white", label="paper")]
-    fig.legend(handles=handles, loc="upper right", fontsize=8, ncol=2)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    fig.legend(handles=handles, loc="upper right", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     return fig
 
 
-def scorecard_scatter(card: pd.DataFrame, beta_label: str = "β, g/cm²") -> Figure:
+def scorecard_scatter(card: pd.DataFrame, beta_label: str = "β, g/cm²",
+                      width: float = WIDTH_IN) -> Figure:
     """Published vs reproduced estimates, one panel per regression table.
 
     Parameters
@@ -274,23 +322,28 @@ def scorecard_scatter(card: pd.DataFrame, beta_label: str = "β, g/cm²") -> Fig
         linear scales) are drawn, coloured by verdict.
     beta_label : str
         What Table 3's βs are (the scale they are judged on), for its title.
+    width : float
+        Figure width in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        Three panels in a two-column grid; the fourth cell holds the legend.
     """
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     panels = [("Table 2", "OR"), ("Table 3", "beta"), ("Table 4", "OR")]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    fig, flat = _grid(4, width / 2)
+    axes, legend_ax = flat[:3], flat[3]
+    seen: dict[str, object] = {}
     for ax, (table, quantity) in zip(axes, panels, strict=True):
         g = card[(card["table"] == table) & (card["quantity"] == quantity)]
         g = g[g["ours"].notna()]
         x, y = g["published"].astype(float), g["ours"].astype(float)
         for verdict, gg in g.groupby("verdict"):
-            ax.scatter(gg["published"].astype(float), gg["ours"].astype(float), s=16,
-                       color=_VERDICT_COLORS.get(verdict, "black"), label=verdict,
-                       edgecolor="none", alpha=0.85)
+            seen[verdict] = ax.scatter(gg["published"].astype(float), gg["ours"].astype(float),
+                                       s=16, color=_VERDICT_COLORS.get(verdict, "black"),
+                                       label=verdict, edgecolor="none", alpha=0.85)
         if not len(g):
             ax.text(0.5, 0.5, "no results of ours", ha="center", va="center",
                     transform=ax.transAxes, color="grey")
@@ -315,20 +368,25 @@ def scorecard_scatter(card: pd.DataFrame, beta_label: str = "β, g/cm²") -> Fig
                 for axis in (ax.xaxis, ax.yaxis):
                     axis.set_major_formatter(ScalarFormatter())
                     axis.set_minor_formatter(NullFormatter())
-            ax.legend(fontsize=7, loc="upper left", frameon=False)
-        ax.set_title(f"{table} ({'odds ratio' if quantity == 'OR' else beta_label}), "
-                     f"n = {len(g)}", fontsize=9)
+        ax.set_title(f"{table} ({'OR' if quantity == 'OR' else beta_label}), n = {len(g)}")
         ax.set(xlabel="paper", ylabel="this book")
+    legend_ax.set_visible(True)
+    legend_ax.axis("off")
+    if seen:
+        legend_ax.legend(list(seen.values()), list(seen), loc="center", frameon=False,
+                         title="verdict")
     return _finish(fig, *axes)
 
 
-def verdict_bars(card: pd.DataFrame) -> Figure:
+def verdict_bars(card: pd.DataFrame, width: float = WIDTH_IN) -> Figure:
     """Stacked bars: how many cells of each table and quantity got each verdict.
 
     Parameters
     ----------
     card : pandas.DataFrame
         :func:`osteometals.paper.scorecard.scorecard` output.
+    width : float
+        Figure width in inches.
 
     Returns
     -------
@@ -341,16 +399,17 @@ def verdict_bars(card: pd.DataFrame) -> Figure:
     order = [v for v in _VERDICT_COLORS if v in counts.columns]
     counts = counts[order]
     labels = [f"{t}: {q}" for t, q in counts.index]
-    fig, ax = plt.subplots(figsize=(9, 0.38 * len(labels) + 1.2))
+    fig, ax = plt.subplots(figsize=(width, 0.32 * len(labels) + 0.35 * (len(order) + 1) / 2
+                                    + 1.2))
     left = np.zeros(len(counts))
     ypos = np.arange(len(counts))[::-1]
     for v in order:
         ax.barh(ypos, counts[v].to_numpy(), left=left, color=_VERDICT_COLORS[v], label=v,
                 edgecolor="white", lw=0.5)
         left += counts[v].to_numpy()
-    ax.set_yticks(ypos, labels, fontsize=8)
+    ax.set_yticks(ypos, labels)
     ax.set_xlabel("published numbers")
-    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+    ax.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.4, -0.5 / fig.get_figheight() - 0.1),
               frameon=False)
     return _finish(fig, ax)
 
@@ -373,6 +432,7 @@ def quartile_forest(
     labels: dict[str, str] | None = None,
     ratio: bool = True,
     xlabel: str | None = None,
+    width: float = WIDTH_IN,
 ) -> Figure:
     """Forest plot of quartile estimates (Q2-Q4 vs Q1), several series side by side.
 
@@ -393,19 +453,22 @@ def quartile_forest(
         differences on a linear axis with a line at 0.
     xlabel : str, optional
         Axis label.
+    width : float
+        Figure width in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per metal, two to a row.
     """
     first = next(iter(series.values()))
     metals = metals or list(dict.fromkeys(first["metal"]))
     models = models or list(dict.fromkeys(first["model"]))
     quartiles = ("Q2", "Q3", "Q4")
     k = len(series)
-    fig, axes = plt.subplots(1, len(metals), figsize=(2.6 * len(metals) + 1.2,
-                                                      0.32 * len(models) * 3 * k / 2 + 1.6),
-                             sharey=True, squeeze=False)
+    row_height = 0.2 * len(models) * 3 * max(k, 2) / 2 + 1.0
+    fig, flat = _grid(len(metals), row_height, width, sharey=True)
+    ncols = min(len(metals), MAX_COLUMNS)
     ticks, names = [], []
     y = 0.0
     rows = {}
@@ -417,7 +480,7 @@ def quartile_forest(
             y -= 1
         y -= 0.5
     offsets = np.linspace(0.25, -0.25, k) if k > 1 else np.zeros(1)
-    for ax, metal in zip(axes[0], metals, strict=True):
+    for i, (ax, metal) in enumerate(zip(flat, metals, strict=False)):
         for (label, frame), off, style in zip(series.items(), offsets, _SERIES_STYLE,
                                               strict=False):
             color, marker, fill = style
@@ -438,17 +501,18 @@ def quartile_forest(
             ax.set_xticks(ticks_x, [f"{t:g}" for t in ticks_x])
         else:
             ax.xaxis.set_major_locator(plt.MaxNLocator(4))
-        ax.set_title(_label(labels, metal), fontsize=10)
+        ax.set_title(_label(labels, metal))
         _despine(ax)
-        ax.tick_params(axis="x", labelsize=8)
         if xlabel:
-            ax.set_xlabel(xlabel, fontsize=8)
-    axes[0, 0].set_yticks(ticks, names, fontsize=8)
+            ax.set_xlabel(xlabel)
+        if i % ncols == 0:
+            ax.set_yticks(ticks, names)
+        ax.tick_params(labelleft=i % ncols == 0)
     handles = [plt.Line2D([], [], color=c, marker=m, mfc=c if f == "full" else "white",
                           label=lab)
                for lab, (c, m, f) in zip(series, _SERIES_STYLE, strict=False)]
-    fig.legend(handles=handles, loc="upper center", ncol=k, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.legend(handles=handles, loc="upper center", ncol=min(k, 3), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
     return fig
 
 
@@ -635,7 +699,8 @@ def bkmr_traces(traces: pd.DataFrame) -> Figure:
 _SCALE_TITLES = {"unstandardised": "our B (g/cm²)", "standardised": "our standardised Beta"}
 
 
-def beta_scale_plot(evidence: pd.DataFrame, n_published: int) -> Figure:
+def beta_scale_plot(evidence: pd.DataFrame, n_published: int,
+                    width: float = WIDTH_IN) -> Figure:
     """The SE each published (β, P) implies against our SE of the same cell, per scale.
 
     Parameters
@@ -646,6 +711,8 @@ def beta_scale_plot(evidence: pd.DataFrame, n_published: int) -> Figure:
         The paper's sample size: the dashed line is where the paper's SE
         would lie if its βs were on the panel's scale (ours times
         ``sqrt(n / n_published)``).
+    width : float
+        Figure width in inches.
 
     Returns
     -------
@@ -653,8 +720,8 @@ def beta_scale_plot(evidence: pd.DataFrame, n_published: int) -> Figure:
         One panel per scale, log axes; points coloured by fit.
     """
     scales = [s for s in _SCALE_TITLES if s in set(evidence["scale"])]
-    fig, axes = plt.subplots(1, len(scales), figsize=(4.6 * len(scales), 4.0), sharey=True,
-                             squeeze=False)
+    fig, flat = _grid(len(scales), width / 2 + 0.9, width, sharey=True)
+    axes = flat[: len(scales)].reshape(1, -1)
     fits = {True: ("design-based", _OURS), False: ("unweighted", "#7f8c8d")}
     lo = float(min(evidence["ours_se"].min(), evidence["published_se"].min())) / 1.5
     hi = float(max(evidence["ours_se"].max(), evidence["published_se"].max())) * 1.5
@@ -669,7 +736,7 @@ def beta_scale_plot(evidence: pd.DataFrame, n_published: int) -> Figure:
                 label="paper = ours × √(n ours / n paper)")
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
                xlabel=f"SE of {_SCALE_TITLES[scale]}", title=scale)
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        ax.legend(frameon=False, loc="upper left", fontsize=MIN_FONT_PT)
     axes[0, 0].set_ylabel("SE implied by the paper's β and P")
     return _finish(fig, *axes[0])
 

@@ -686,5 +686,6 @@ def comparison_table(
     wide = long.pivot_table(index=["metal", "quartile"], columns=[*cols, "source"],
                             values="cell", aggfunc="first")
     metal_order = [m for m in METAL_KEYS if m in set(long["metal"])]
-    order = pd.MultiIndex.from_product([metal_order, [*QUARTILES, "P for trend"]])
+    order = pd.MultiIndex.from_product([metal_order, [*QUARTILES, "P for trend"]],
+                                       names=["metal", "quartile"])
     return wide.reindex(order).fillna("")
