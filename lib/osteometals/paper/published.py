@@ -54,6 +54,7 @@ __all__ = [
     "SITE_LABELS",
     "STRATA",
     "cutpoints",
+    "findings",
     "inconsistencies",
     "interactions",
     "se_from_beta_p",
@@ -691,6 +692,34 @@ def text_numbers() -> pd.DataFrame:
         ("p_interaction_se_bmi", 0.001, "Results", "Table 4 se BMI"),
     ]
     return pd.DataFrame(rows, columns=["key", "value", "source", "matches_table"])
+
+
+def findings() -> pd.DataFrame:
+    """The paper's qualitative findings that print no number, as data.
+
+    Directions the paper states in words (for the per-SD and mixture
+    results it prints no estimate), each with the sentence it comes from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``key``, ``direction`` (+1 raises the odds of osteoporosis,
+        -1 lowers them), ``value`` (text, e.g. the top-weighted metal, or
+        empty), ``source`` and ``quote``.
+    """
+    rows = [
+        ("cd_op", 1, "", "Discussion, strengths",
+         "Our findings showed that Se might prevent OP occurrence, while Cd promoted OP "
+         "occurrence."),
+        ("se_op", -1, "", "Discussion, strengths",
+         "Our findings showed that Se might prevent OP occurrence, while Cd promoted OP "
+         "occurrence."),
+        ("wqs_positive_index", 1, "cd", "Results, WQS and BKMR; Figure 2A",
+         "Based on WQS under the positive directional mode, Cd was positively associated "
+         "with the increased OP risk, whereas Se displayed the negative relation with an "
+         "increased OP risk (Figure 2)."),
+    ]
+    return pd.DataFrame(rows, columns=["key", "direction", "value", "source", "quote"])
 
 
 # --------------------------------------------------------------------------

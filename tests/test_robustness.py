@@ -1,0 +1,143 @@
+"""The specification curves (osteometals.paper.robustness): plan, run, summarise.
+
+Summaries are checked on hand-made result frames; the runs use a small space
+of the real cohort, locally and on a two-worker Dask LocalCluster on loopback.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from osteometals.paper import robustness as rb
+from osteometals.paper.claims import CLAIMS
+from osteometals.stats.parallel import ResultCache
+from osteometals.stats.speccurve import NA, SpaceError
+
+#: A small space: pooled cycles, all sites, default references, complete cases.
+SMALL = {"cycles": ["H+P"], "required_sites": ["femur+neck+spine"],
+         "spine_reference": ["xue2021"], "neck_reference": ["looker1998"],
+         "missing_data": ["complete_case"], "adjustment": ["Model 1", "Model 3"]}
+
+
+def test_plan_gives_each_claim_its_own_distinct_specifications():
+    tasks = rb.plan(selection=SMALL)
+    frame = rb.tasks_frame(tasks)
+    assert frame["key"].is_unique
+    counts = frame["claim"].value_counts()
+    # weighting 2 x adjustment 2 x age/BMI 2 x coding (quartiles, tertiles) 2
+    assert counts["cd_q4_op"] == 16
+    assert counts["cd_sd_op"] == 8  # the per-SD claims have no coding choice
+    assert counts["cd_q4_femur"] == 8  # Table 3 has no Model 3
+    assert (frame.loc[frame["claim"] == "cd_q4_femur", "neck_reference"] == NA).all()
+
+
+def test_plan_samples_each_claim_with_a_seed():
+    a = rb.plan(claims=["cd_q4_op"], max_specs=50, seed=1)
+    assert len(a) == 50
+    assert [t.key for t in a] == [t.key for t in rb.plan(claims=["cd_q4_op"], max_specs=50,
+                                                         seed=1)]
+    assert {t.key for t in a} != {t.key for t in rb.plan(claims=["cd_q4_op"], max_specs=50,
+                                                         seed=2)}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(claims=["cd_q5_op"]), "unknown claim 'cd_q5_op'; valid claims: cd_q4_op"),
+    (dict(selection={"weights": ["design"]}), "unknown dimension 'weights'"),
+    (dict(selection={"weighting": ["bayes"]}), "valid levels: design, unweighted"),
+    (dict(selection={"cycle_term": ["yes"]}), "not available yet"),
+])
+def test_bad_claims_and_levels_fail_before_any_work(kwargs, match):
+    with pytest.raises(SpaceError, match=match):
+        rb.plan(**kwargs)
+
+
+def test_key_changes_with_settings_and_code_version(monkeypatch):
+    from osteometals.paper.claims import ClaimSettings
+
+    t = rb.plan(claims=["cd_q4_op"], max_specs=1)[0]
+    other = rb.Task(t.claim, t.spec, ClaimSettings(wqs_b=5), t.fingerprint)
+    before = t.key
+    assert other.key != before
+    monkeypatch.setattr(rb, "CODE_VERSION", "robustness-test")
+    assert t.key != before
+
+
+def _fake_results() -> pd.DataFrame:
+    """Twelve cd_q4_op specifications: the adjustment set moves the estimate."""
+    rows = []
+    for i, (adj, w) in enumerate([(a, w) for a in ("Model 1", "Model 2", "Model 3")
+                                  for w in ("design", "unweighted") for _ in range(2)]):
+        b = {"Model 1": 0.8, "Model 2": 0.5, "Model 3": -0.1}[adj] + (0.02 if i % 2 else 0)
+        rows.append({"claim": "cd_q4_op", "adjustment": adj, "weighting": w, "b": b,
+                     "se": 0.3, "df": 20.0, "error": ""})
+    rows.append({"claim": "cd_q4_op", "adjustment": "Model 1", "weighting": "design",
+                 "b": np.nan, "se": np.nan, "df": np.nan, "error": "ValueError: x"})
+    return rb.finish(pd.DataFrame(rows))
+
+
+def test_claim_summary_counts_and_says_it():
+    summary, sentences = rb.claim_summary(_fake_results())
+    row = summary.set_index("claim").loc["cd_q4_op"]
+    assert row["n_specs"] == 13 and row["n_failed"] == 1
+    assert row["share_sign"] == pytest.approx(8 / 12)
+    # t = 0.8 / 0.3 = 2.67 and 0.82 / 0.3 on 20 df are significant; 0.5 / 0.3 is not
+    assert row["share_significant"] == pytest.approx(4 / 12)
+    assert row["top_dimension"] == "adjustment"
+    assert row["paper_value"] == CLAIMS["cd_q4_op"].paper.value
+    text = sentences["cd_q4_op"]
+    assert "of 13 specifications, 67% give an odds ratio above 1" in text
+    assert "33% are significant in that direction" in text
+    assert "adjustment set" in text
+
+
+def test_finish_puts_odds_ratios_on_their_scale():
+    f = _fake_results().dropna(subset=["b"])
+    assert np.allclose(f["estimate"], np.exp(f["b"]))
+    assert (f["ci_lower"] < f["estimate"]).all() and (f["estimate"] < f["ci_upper"]).all()
+
+
+# --------------------------------------------------------------------------- real runs
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_local_dask_and_cached_runs_agree(nhanes_mirror, tmp_path):
+    """Two Dask workers on loopback give the local results; a rerun only reads the cache;
+    adding a level computes only the new cells."""
+    from dask.distributed import LocalCluster
+
+    claims = ["cd_q4_op", "cd_sd_op", "cd_q4_femur"]
+    small = {**SMALL, "weighting": ["design"]}
+    local = rb.run(claims, small, cache=ResultCache(tmp_path / "a"), n_jobs=1,
+                   progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        remote = rb.run(claims, small, cache=ResultCache(tmp_path / "b"),
+                        scheduler=cluster.scheduler_address, progress=False)
+    pd.testing.assert_frame_equal(local, remote)
+    assert (local["error"] == "").all() and len(local) == 16
+    again = rb.run(claims, small, cache=ResultCache(tmp_path / "a"), n_jobs=1,
+                   progress=False)
+    pd.testing.assert_frame_equal(local, again)
+    wider = rb.run(claims, SMALL, cache=ResultCache(tmp_path / "a"), n_jobs=2,
+                   progress=False)
+    assert len(ResultCache(tmp_path / "a").keys()) == len(wider) == 32
+    pd.testing.assert_frame_equal(
+        wider[wider["weighting"] == "design"].reset_index(drop=True), local)
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_multiple_imputation_level(nhanes_mirror, tmp_path):
+    """The MI level pools m = 20 design-based fits and keeps the women complete cases drop."""
+    mi_space = {**SMALL, "missing_data": ["complete_case", "mi"], "adjustment": ["Model 1"],
+                "weighting": ["design"], "age_bmi": ["groups"], "coding": ["quartiles"]}
+    out = rb.run(["cd_q4_op"], mi_space, cache=ResultCache(tmp_path), n_jobs=1,
+                 progress=False).set_index("missing_data")
+    assert out.loc["mi", "m"] == 20 and out.loc["complete_case", "m"] == 1
+    assert out.loc["mi", "n"] > out.loc["complete_case", "n"]
+    # Barnard-Rubin df: below the complete-data design df, above zero
+    assert 0 < out.loc["mi", "df"] <= out.loc["complete_case", "df"] + 1
+    assert abs(out.loc["mi", "b"] - out.loc["complete_case", "b"]) < 0.5
