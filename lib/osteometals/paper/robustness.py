@@ -518,3 +518,51 @@ def unavailable_levels() -> pd.DataFrame:
     t = specs.SPACE.table()
     return t.loc[~t["available"], ["dimension", "label", "level", "missing"]].reset_index(
         drop=True)
+
+
+# --------------------------------------------------------------------------- chapter tables
+
+
+def claims_table() -> pd.DataFrame:
+    """The claims as the chapter lists them: name, estimand, the paper's finding and source."""
+    rows = []
+    for c in CLAIMS.values():
+        scale, side = _scale_words(c)
+        value = "none printed" if c.paper.value is None else f"{c.paper.value:g}"
+        rows.append({"claim": c.name, "estimand": c.estimand,
+                     "paper's direction": f"{scale.split(' ', 1)[1]} {side}",
+                     "paper's value": value, "source": c.paper.source})
+    return pd.DataFrame(rows)
+
+
+def space_table(selection: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
+    """The declared space, one row per level, with its reason and whether it is computed."""
+    t = specs.SPACE.restrict(selection or {}).table()
+    status = np.where(~t["available"], "not yet: " + t["missing"],
+                      np.where(t["selected"], "computed", "left out by the parameters"))
+    return pd.DataFrame({"group": t["group"], "choice": t["label"], "level": t["level"],
+                         "why it is defensible": t["why"], "status": status})
+
+
+def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`claim_summary`'s frame formatted for the chapter."""
+    labels = {d.name: d.label for d in specs.SPACE.dimensions}
+
+    def num(v: float) -> str:
+        return "" if v is None or not np.isfinite(v) else f"{v:.3g}"
+
+    out = pd.DataFrame({
+        "claim": summary["estimand"],
+        "specifications": summary["n_specs"],
+        "paper's sign": summary["share_sign"].map(_pct),
+        "significant, paper's sign": summary["share_significant"].map(_pct),
+        "significant, other sign": summary["share_opposite_significant"].map(_pct),
+        "median (IQR)": [f"{num(m)} ({num(a)} to {num(b)})" for m, a, b in zip(
+            summary["median_estimate"], summary["q25_estimate"], summary["q75_estimate"],
+            strict=True)],
+        "paper": summary["paper_value"].map(lambda v: "none" if v is None or v != v
+                                            else f"{v:g}"),
+        "moves it most": [f"{labels.get(d, d)} ({_pct(s)})" if d else "" for d, s in zip(
+            summary["top_dimension"], summary["top_share"], strict=True)],
+    })
+    return out

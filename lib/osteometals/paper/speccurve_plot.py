@@ -104,7 +104,8 @@ def specification_curve(results: pd.DataFrame, claim: str, alpha: float = 0.05,
     top.set_ylim(*_limits(np.asarray(marks, dtype=float), log))
     top.set_ylabel(_YLABEL[c.scale])
     top.set_title(c.estimand, fontsize=11, loc="left")
-    top.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.9, edgecolor="none")
+    top.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+               frameon=False)
     top.spines[["top", "right"]].set_visible(False)
     labels = {d.name: d.label for d in specs.SPACE.dimensions}
     for i, (d, lv) in enumerate(rows):

@@ -173,7 +173,8 @@ def cohort_options(spec: Mapping[str, str]) -> dict[str, Any]:
 def parse_levels(text: str) -> dict[str, tuple[str, ...]]:
     """Read ``"dim=level,level; dim=level"`` into a validated selection.
 
-    An empty string selects nothing (every available level).
+    ``dim:level`` is read like ``dim=level`` (a chapter's help text may not
+    contain ``=``). An empty string selects nothing (every available level).
 
     Raises
     ------
@@ -184,10 +185,11 @@ def parse_levels(text: str) -> dict[str, tuple[str, ...]]:
     for part in (p.strip() for p in text.split(";")):
         if not part:
             continue
-        if "=" not in part:
+        sep = "=" if "=" in part else ":"
+        if sep not in part:
             raise SpaceError(f"expected 'dimension=level,level', got {part!r}; "
                              f"valid dimensions: {', '.join(SPACE.names)}")
-        name, values = (s.strip() for s in part.split("=", 1))
+        name, values = (s.strip() for s in part.split(sep, 1))
         selection.setdefault(name, []).extend(v.strip() for v in values.split(",")
                                               if v.strip())
     return SPACE.validate(selection)
@@ -248,7 +250,8 @@ def load_spec_file(path: str | Path, claim_names: tuple[str, ...] = ()) -> SpecF
         out["claims"] = tuple(raw["claims"])
     for key in ("max_specs", "seed"):
         if key in raw:
-            if not isinstance(raw[key], int) or isinstance(raw[key], bool) or raw[key] < 1:
-                raise SpaceError(f"{key} in {path} must be a positive integer")
+            low = 1 if key == "max_specs" else 0
+            if not isinstance(raw[key], int) or isinstance(raw[key], bool) or raw[key] < low:
+                raise SpaceError(f"{key} in {path} must be an integer of at least {low}")
             out[key] = raw[key]
     return out
