@@ -12,8 +12,8 @@ import pytest
 
 from osteometals.paper import robustness as rb
 from osteometals.paper.claims import CLAIMS
-from osteometals.stats.parallel import ResultCache
 from osteometals.stats.speccurve import NA, SpaceError
+from osteometals.stats.tasks import ResultCache
 
 #: A small space: pooled cycles, all sites, default references, complete cases.
 SMALL = {"cycles": ["H+P"], "required_sites": ["femur+neck+spine"],
@@ -90,6 +90,13 @@ def test_claim_summary_counts_and_says_it():
     assert "of 13 specifications, 67% give an odds ratio above 1" in text
     assert "33% are significant in that direction" in text
     assert "adjustment set" in text
+
+
+def test_sentences_can_be_rebuilt_from_the_summary_csv(tmp_path):
+    summary, sentences = rb.claim_summary(_fake_results())
+    summary.to_csv(tmp_path / "robustness_summary.csv", index=False)
+    again = rb.summary_sentences(pd.read_csv(tmp_path / "robustness_summary.csv"))
+    assert again == sentences
 
 
 def test_finish_puts_odds_ratios_on_their_scale():

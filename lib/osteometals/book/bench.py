@@ -343,7 +343,7 @@ def time_specifications(per_claim: int = 4, seed: int = 7) -> dict:
     from dask.distributed import LocalCluster
 
     from osteometals.paper import robustness as rb
-    from osteometals.stats.parallel import ResultCache
+    from osteometals.stats.tasks import ResultCache
 
     tasks = rb.plan(None, {}, per_claim, seed, fingerprint=rb.data_fingerprint())
     for cohort_, settings in {t.cohort: (t.cohort, t.settings) for t in tasks}.values():

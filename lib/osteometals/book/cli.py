@@ -346,8 +346,8 @@ def robustness_command(
     from osteometals.paper import robustness as rb
     from osteometals.paper import specs
     from osteometals.paper.claims import CLAIMS, ClaimSettings
-    from osteometals.stats.parallel import SchedulerUnreachable
     from osteometals.stats.speccurve import SpaceError
+    from osteometals.stats.tasks import SchedulerUnreachable
 
     if list_space:
         for c in CLAIMS.values():

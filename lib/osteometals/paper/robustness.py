@@ -13,7 +13,7 @@ Three steps, each a function:
     Builds every cohort the tasks need once (``get_cohort``'s disk cache;
     and, for the multiple-imputation level, ``m`` imputed copies, cached
     beside it), then computes the tasks through
-    :func:`osteometals.stats.parallel.run_tasks`: a joblib process pool by
+    :func:`osteometals.stats.tasks.run_tasks`: a joblib process pool by
     default, a Dask cluster with ``scheduler=``. Each result is cached under
     its task's key (the claim, its specification, the settings, a code
     version and the fingerprint of the NHANES files), so a rerun computes
@@ -51,11 +51,12 @@ from osteometals.paper.claims import (
     Prepared,
     get_claim,
 )
-from osteometals.stats import mi, parallel, speccurve
+from osteometals.stats import mi, speccurve
 from osteometals.stats.speccurve import NA, SpaceError
+from osteometals.stats.tasks import ResultCache, connect, run_tasks
 
 __all__ = ["CODE_VERSION", "Task", "cache_root", "claim_summary", "finish", "plan",
-           "prepare", "run", "tasks_frame"]
+           "prepare", "run", "summary_sentences", "tasks_frame"]
 
 #: Bump when a claim's computation changes: every cached result is then recomputed.
 CODE_VERSION = "robustness-1"
@@ -311,7 +312,7 @@ def run(
     client: Any = None,
     n_jobs: int = 2,
     progress: bool = True,
-    cache: parallel.ResultCache | None = None,
+    cache: ResultCache | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Plan and compute the specification curves.
@@ -348,17 +349,17 @@ def run(
         If ``scheduler`` cannot be reached, before any work.
     """
     tasks = plan(claims, selection, max_specs, seed, settings, data_fingerprint())
-    cache = cache if cache is not None else parallel.ResultCache(cache_root() / "results")
+    cache = cache if cache is not None else ResultCache(cache_root() / "results")
     own = None
     if scheduler and client is None:
-        own = client = parallel.connect(scheduler)
+        own = client = connect(scheduler)
     try:
         todo = [t for t in tasks if t.key not in cache]
         cohorts = {speccurve.spec_key(dict(t.cohort), CODE_VERSION): (t.cohort, t.settings)
                    for t in todo}
-        parallel.run_tasks(prepare, cohorts, client=client, n_jobs=n_jobs,
+        run_tasks(prepare, cohorts, client=client, n_jobs=n_jobs,
                            progress=progress, desc="cohorts")
-        results = parallel.run_tasks(evaluate, {t.key: t for t in tasks}, cache=cache,
+        results = run_tasks(evaluate, {t.key: t for t in tasks}, cache=cache,
                                      client=client, n_jobs=n_jobs, progress=progress,
                                      desc="specifications")
     finally:
@@ -419,8 +420,8 @@ def _scale_words(claim: Claim) -> tuple[str, str]:
     return noun, ("above 0" if above else "below 0")
 
 
-def _pct(x: float) -> str:
-    return "no" if not np.isfinite(x) else f"{100 * x:.0f}%"
+def _pct(x: float | None) -> str:
+    return "no" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
 
 
 def claim_summary(results: pd.DataFrame, alpha: float = 0.05
@@ -471,17 +472,28 @@ def claim_summary(results: pd.DataFrame, alpha: float = 0.05
     return pd.DataFrame(rows), sentences
 
 
+def summary_sentences(summary: pd.DataFrame) -> dict[str, str]:
+    """The sentences of :func:`claim_summary` from its frame (e.g. read back from its CSV).
+
+    For the chapters that quote the robustness results: read
+    ``robustness_summary.csv`` of chapter 7 and glue these sentences.
+    """
+    return {r["claim"]: _sentence(CLAIMS[r["claim"]], r)
+            for r in summary.replace({np.nan: None}).to_dict("records")}
+
+
 def _sentence(claim: Claim, row: Mapping[str, Any]) -> str:
     scale, side = _scale_words(claim)
     label = (specs.SPACE[row["top_dimension"]].label.lower()
-             if row["top_dimension"] else None)
+             if isinstance(row["top_dimension"], str) and row["top_dimension"] else None)
     text = (f"{claim.estimand[0].upper()}{claim.estimand[1:]}: of {row['n_specs']:,} "
             f"specifications, {_pct(row['share_sign'])} give {scale} {side}, the "
             f"paper's direction, and {_pct(row['share_significant'])} are significant in "
             f"that direction")
-    if row["share_opposite_significant"] > 0:
+    if (row["share_opposite_significant"] or 0) > 0:
         text += f" ({_pct(row['share_opposite_significant'])} significant the other way)"
-    if claim.kind == "wqs" and np.isfinite(row["share_top_metal"]):
+    if claim.kind == "wqs" and row["share_top_metal"] is not None and np.isfinite(
+            row["share_top_metal"]):
         symbol = {m.key: m.symbol for m in METALS}[claim.metal]
         text += f"; {symbol} has the largest weight in {_pct(row['share_top_metal'])} of them"
     if label:

@@ -1,4 +1,4 @@
-"""Running independent tasks (osteometals.stats.parallel): locally, on Dask, cached, resumed.
+"""Running independent tasks (osteometals.stats.tasks): locally, on Dask, cached, resumed.
 
 The Dask tests start a ``dask.distributed.LocalCluster`` of two worker
 processes on loopback (127.0.0.1); they need no network.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from osteometals.stats import parallel
-from osteometals.stats.parallel import ResultCache, SchedulerUnreachable, run_tasks
+from osteometals.stats import tasks
+from osteometals.stats.tasks import ResultCache, SchedulerUnreachable, run_tasks
 
 
 def square(arg: dict) -> dict:
@@ -77,7 +77,7 @@ def test_a_corrupt_cache_file_is_recomputed(tmp_path):
 def test_unreachable_scheduler_is_one_clear_error():
     with pytest.raises(SchedulerUnreachable, match="cannot reach the Dask scheduler at "
                                                    "tcp://127.0.0.1:9"):
-        parallel.connect("tcp://127.0.0.1:9", timeout=2)
+        tasks.connect("tcp://127.0.0.1:9", timeout=2)
 
 
 @pytest.fixture(scope="module")
