@@ -249,7 +249,7 @@ def impute_cohort(data: pd.DataFrame, settings: ClaimSettings) -> list[pd.DataFr
     return out
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=16)
 def _prepared(cohort: tuple[tuple[str, str], ...], settings: ClaimSettings) -> Prepared:
     spec = dict(cohort)
     data = co.get_cohort(**specs.cohort_options(spec)).data
@@ -359,7 +359,9 @@ def run(
                    for t in todo}
         run_tasks(prepare, cohorts, client=client, n_jobs=n_jobs,
                            progress=progress, desc="cohorts")
-        results = run_tasks(evaluate, {t.key: t for t in tasks}, cache=cache,
+        # grouped by cohort, so that a worker mostly reuses the cohort it holds
+        by_cohort = sorted(tasks, key=lambda t: t.cohort)
+        results = run_tasks(evaluate, {t.key: t for t in by_cohort}, cache=cache,
                                      client=client, n_jobs=n_jobs, progress=progress,
                                      desc="specifications")
     finally:
