@@ -81,8 +81,17 @@ def cache_root() -> Path:
 
 @functools.cache
 def data_fingerprint() -> str:
-    """Hash of the NHANES files and the cohort schema version (part of every key)."""
-    return co.cache_key({"cycles": tuple(co.CYCLES)})
+    """Hash of the study's NHANES files (their sha256) and the cohort schema version.
+
+    Part of every result key, so new data or new cohort logic (a bump of
+    :data:`osteometals.nhanes.cohort.CACHE_VERSION`) recomputes everything.
+    """
+    from osteometals.nhanes import files, registry
+
+    shas = {t.name: files.locate_table(t.name).sha256 for t in registry.study_tables()}
+    payload = json.dumps({"files": shas, "cohort": co.CACHE_VERSION, "pandas": pd.__version__},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
