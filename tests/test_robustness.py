@@ -148,3 +148,19 @@ def test_multiple_imputation_level(nhanes_mirror, tmp_path):
     # Barnard-Rubin df: below the complete-data design df, above zero
     assert 0 < out.loc["mi", "df"] <= out.loc["complete_case", "df"] + 1
     assert abs(out.loc["mi", "b"] - out.loc["complete_case", "b"]) < 0.5
+
+
+def test_specification_curve_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from osteometals.paper.speccurve_plot import specification_curve
+
+    fig = specification_curve(_fake_results(), "cd_q4_op")
+    top, bottom = fig.axes
+    points = top.collections[1].get_offsets()
+    assert len(points) == 12  # the failed specification is left out
+    assert list(points[:, 1]) == sorted(points[:, 1])  # sorted by estimate
+    assert CLAIMS["cd_q4_op"].paper.value in [line.get_ydata()[0] for line in top.lines]
+    labels = [t.get_text() for t in bottom.get_yticklabels()]
+    assert "Adjustment set: Model 1" in labels and "Weights and design: unweighted" in labels
