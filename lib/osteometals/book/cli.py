@@ -215,6 +215,39 @@ def run(
     typer.echo(f"  results  {folder / 'results'}")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab(
+    ctx: typer.Context,
+    chapter: str = typer.Argument(None, help="Chapter name or number; none opens book/."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not start JupyterLab."),
+) -> None:
+    """Open a chapter in JupyterLab with the parameters of its page: lab CHAPTER [-p NAME VALUE].
+
+    The chapter is written, not run, to runs/<chapter>/<name>=<value>/lab/ as a
+    notebook with the parameters injected (as papermill does for the book) and
+    the book's plotting style, so that running it cell by cell gives the page
+    again; the parameters box of every page prints this command.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from osteometals.book.build import BOOK_DIR, prepare_lab
+    from osteometals.book.chapters import find_chapter
+
+    target = Path(BOOK_DIR)
+    if chapter:
+        ch = _checked(find_chapter, chapter)
+        overrides = _parse_pairs(ctx.args)
+        _checked(ch.validate, overrides)
+        target = prepare_lab(ch.name, overrides)
+        typer.echo(f"notebook: {target}")
+    if no_browser:
+        return
+    lab_exe = Path(sys.executable).parent / "jupyter-lab"
+    subprocess.run([str(lab_exe), str(target)], check=False)
+
+
 @app.command()
 def book(
     render_only: bool = typer.Option(
