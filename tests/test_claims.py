@@ -22,9 +22,12 @@ DEFAULT = {"weighting": "design", "design_df": "r_survey", "adjustment": "Model 
            "coding": "quartiles"}
 
 
-def test_required_claims_exist():
+def test_required_claims_exist_and_carry_the_glances_keys():
+    from osteometals.book import glance
+
     assert {"cd_q4_op", "se_q3_op", "cd_q4_femur", "cd_sd_op", "se_sd_op", "wqs_pos_op",
             "cd_q4_op_50_60"} <= set(CLAIMS)
+    assert {c.key for c in glance.CLAIMS} <= set(CLAIMS)
 
 
 def test_paper_values_come_from_published():
@@ -41,7 +44,7 @@ def test_paper_values_come_from_published():
     assert CLAIMS["cd_sd_op"].paper.value is None
     assert CLAIMS["cd_sd_op"].paper.direction == finding.loc["cd_op", "direction"] == 1
     assert CLAIMS["se_sd_op"].paper.direction == finding.loc["se_op", "direction"] == -1
-    assert CLAIMS["wqs_pos_op"].metal == finding.loc["wqs_positive_index", "value"] == "cd"
+    assert CLAIMS["wqs_pos_op"].metal == finding.loc["wqs_positive_index", "metal"] == "cd"
     assert CLAIMS["cd_q4_femur"].paper.direction == -1
     assert CLAIMS["se_q3_op"].paper.direction == -1
 
@@ -100,47 +103,59 @@ def test_contrast_claims_equal_table2(cohort):
 
 
 @pytest.mark.mirror
-def test_trend_and_per_sd_claims_equal_the_tables(cohort):
+@pytest.mark.parametrize("score", ["median", "ln_median", "rank"])
+def test_trend_claim_equals_the_tables_p_for_trend(cohort, score):
     from scipy import stats
 
     from osteometals.paper import regression
-    from osteometals.paper.models import LOGISTIC_MODELS
 
-    t2 = regression.table2(cohort, metals=["cd"]).set_index(["metal", "quartile", "model"])
-    out = CLAIMS["cd_trend_op"].compute(Prepared(cohort), DEFAULT)
+    t2 = regression.table2(cohort, metals=["cd"], trend_score=score).set_index(
+        ["metal", "quartile", "model"])
+    out = CLAIMS["cd_trend_op"].compute(Prepared(cohort), {**DEFAULT, "trend_score": score})
     p = 2 * stats.t.sf(abs(out["b"]), out["df"])
     assert p == pytest.approx(t2.loc[("cd", "Q4", "Model 1"), "p_trend"], rel=1e-8)
-    sd = regression.per_sd_models(cohort, "op", "binomial", LOGISTIC_MODELS,
-                                  metals=["cd", "se"]).set_index(["metal", "model"])
-    for name, metal in (("cd_sd_op", "cd"), ("se_sd_op", "se")):
-        out = CLAIMS[name].compute(Prepared(cohort), {**DEFAULT, "adjustment": "Model 2"})
-        assert np.exp(out["b"]) == pytest.approx(sd.loc[(metal, "Model 2"), "estimate"],
-                                                 rel=1e-8)
 
 
 @pytest.mark.mirror
-def test_stratum_claim_equals_table4(cohort):
+def test_per_sd_and_cycle_term_claims_equal_the_tables(cohort):
+    from osteometals.paper import regression
+    from osteometals.paper.models import LOGISTIC_MODELS
+
+    for cycle_term in (False, True):
+        sd = regression.per_sd_models(cohort, "op", "binomial", LOGISTIC_MODELS,
+                                      metals=["cd", "se"], cycle_term=cycle_term)
+        sd = sd.set_index(["metal", "model"])
+        spec = {**DEFAULT, "adjustment": "Model 2", "cycle_term": "yes" if cycle_term else "no"}
+        for name, metal in (("cd_sd_op", "cd"), ("se_sd_op", "se")):
+            out = CLAIMS[name].compute(Prepared(cohort), spec)
+            assert np.exp(out["b"]) == pytest.approx(sd.loc[(metal, "Model 2"), "estimate"],
+                                                     rel=1e-8)
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("name, metal, q, stratum", [("cd_q4_op_50_60", "cd", "Q4", "50-60"),
+                                                     ("se_q4_op_60_70", "se", "Q4", "60-70")])
+def test_stratum_claims_equal_table4(cohort, name, metal, q, stratum):
     from osteometals.paper import subgroups
 
-    t4 = subgroups.stratified_models(cohort, stratifiers=("age_group",), metals=["cd"])
-    ref = t4.set_index(["quartile", "stratum"]).loc[("Q4", "50-60"), "estimate"]
-    out = CLAIMS["cd_q4_op_50_60"].compute(Prepared(cohort), {**DEFAULT,
-                                                              "adjustment": "Model 3"})
+    t4 = subgroups.stratified_models(cohort, stratifiers=("age_group",), metals=[metal])
+    ref = t4.set_index(["quartile", "stratum"]).loc[(q, stratum), "estimate"]
+    out = CLAIMS[name].compute(Prepared(cohort), {**DEFAULT, "adjustment": "Model 3"})
     assert np.exp(out["b"]) == pytest.approx(ref, rel=1e-8)
-    assert out["n"] == int((cohort["age_group"] == "50-60").sum())
+    assert out["n"] == int((cohort["age_group"] == stratum).sum())
 
 
 @pytest.mark.mirror
-def test_bmd_claim_is_the_standardised_table3_beta(cohort):
+@pytest.mark.parametrize("weighting", ["design", "unweighted"])
+def test_bmd_claim_is_the_standardised_table3_beta(cohort, weighting):
     from osteometals.paper import regression
 
-    t3 = regression.table3(cohort, outcomes=["bmd_femur"], metals=["cd"], weighted=False)
-    raw = t3.set_index(["quartile", "model"]).loc[("Q4", "Model 1"), "estimate"]
-    out = CLAIMS["cd_q4_femur"].compute(Prepared(cohort), {**DEFAULT,
-                                                           "weighting": "unweighted"})
-    q4 = (quantile_groups(cohort["cd"], 4) == "Q4").astype(float)
-    factor = q4.std(ddof=0) / cohort["bmd_femur"].std(ddof=0)
-    assert out["b"] == pytest.approx(raw * factor, rel=1e-8)
+    t3 = regression.table3(cohort, outcomes=["bmd_femur"], metals=["cd"],
+                           weighted=weighting == "design")
+    ref = t3.set_index(["quartile", "model"]).loc[("Q4", "Model 1")]
+    out = CLAIMS["cd_q4_femur"].compute(Prepared(cohort), {**DEFAULT, "weighting": weighting})
+    assert out["b"] == pytest.approx(ref["std_estimate"], rel=1e-8)
+    assert out["se"] == pytest.approx(ref["std_se"], rel=1e-8)
 
 
 @pytest.mark.mirror

@@ -15,10 +15,12 @@ from osteometals.paper.claims import CLAIMS
 from osteometals.stats.speccurve import NA, SpaceError
 from osteometals.stats.tasks import ResultCache
 
-#: A small space: pooled cycles, all sites, default references, complete cases.
+#: A small space: pooled cycles, all sites, default references, complete cases,
+#: no cycle term, the median trend score.
 SMALL = {"cycles": ["H+P"], "required_sites": ["femur+neck+spine"],
          "spine_reference": ["xue2021"], "neck_reference": ["looker1998"],
-         "missing_data": ["complete_case"], "adjustment": ["Model 1", "Model 3"]}
+         "missing_data": ["complete_case"], "adjustment": ["Model 1", "Model 3"],
+         "cycle_term": ["no"], "trend_score": ["median"]}
 
 
 def test_plan_gives_each_claim_its_own_distinct_specifications():
@@ -46,7 +48,6 @@ def test_plan_samples_each_claim_with_a_seed():
     (dict(claims=["cd_q5_op"]), "unknown claim 'cd_q5_op'; valid claims: cd_q4_op"),
     (dict(selection={"weights": ["design"]}), "unknown dimension 'weights'"),
     (dict(selection={"weighting": ["bayes"]}), "valid levels: design, unweighted"),
-    (dict(selection={"cycle_term": ["yes"]}), "not available yet"),
 ])
 def test_bad_claims_and_levels_fail_before_any_work(kwargs, match):
     with pytest.raises(SpaceError, match=match):

@@ -21,7 +21,6 @@ def osteometals(*args):
     (["--levels", "cycles=H+Q"], "unknown level 'H+Q' of dimension 'cycles'; valid levels: "
                                  "H+P, H, P"),
     (["--levels", "colour=red"], "unknown dimension 'colour'; valid dimensions: cycles,"),
-    (["--levels", "cycle_term=yes"], "is not available yet"),
     (["--claims", "cd_q9_op"], "unknown claim 'cd_q9_op'; valid claims: cd_q4_op,"),
 ])
 def test_bad_level_or_claim_fails_at_once(args, message):
@@ -44,7 +43,7 @@ def test_bad_spec_file_fails_at_once(tmp_path):
 def test_list_shows_claims_and_levels_with_reasons():
     out = osteometals("robustness", "--list").stdout
     assert "cd_q4_op" in out and "wqs_pos_op" in out
-    assert "iscd_two_or_more *" in out  # declared, not available yet
+    assert "iscd_two_or_more" in out and "psu_minus_strata" in out
     assert "Multiple imputation" in out
 
 
@@ -66,7 +65,8 @@ def test_small_run_writes_results_and_summary(nhanes_mirror, tmp_path):
     result = osteometals("robustness", "--claims", "cd_q4_op", "--levels",
                          "cycles=H+P; required_sites=femur+neck+spine; spine_reference=xue2021;"
                          " neck_reference=looker1998; missing_data=complete_case; "
-                         "adjustment=Model 1; age_bmi=groups", "--output", str(tmp_path),
+                         "adjustment=Model 1; age_bmi=groups; cycle_term=no", "--output",
+                         str(tmp_path),
                          "--no-progress", "--n-jobs", "1")
     assert result.returncode == 0, result.stderr
     results = pd.read_csv(tmp_path / "robustness_results.csv")

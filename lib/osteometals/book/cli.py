@@ -389,8 +389,9 @@ def robustness_command(
         table["level"] = table["level"] + table["available"].map({True: "", False: " *"})
         typer.echo("")
         typer.echo(format_rows(table.to_dict("records"), ["group", "dimension", "level", "why"]))
-        typer.echo("\n* declared, not available yet: " + "; ".join(
-            sorted(set(table.loc[~table["available"], "missing"]))))
+        waiting = sorted(set(table.loc[~table["available"], "missing"]))
+        if waiting:
+            typer.echo("\n* declared, not available yet: " + "; ".join(waiting))
         return
     try:
         selection = specs.parse_levels(levels)

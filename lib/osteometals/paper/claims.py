@@ -44,13 +44,14 @@ from scipy import stats
 from osteometals.nhanes.variables import METAL_KEYS, METALS
 from osteometals.paper import published
 from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
-from osteometals.paper.regression import adjustment_set
+from osteometals.paper.regression import TREND_SCORES, adjustment_set
 from osteometals.stats import mi, survey, wqs
 from osteometals.stats.coding import dummy_code
 from osteometals.stats.speccurve import NA
+from osteometals.stats.standardise import standardising_factors
 
 __all__ = ["CLAIMS", "DEFAULT_SETTINGS", "Claim", "ClaimSettings", "PaperValue", "Prepared",
-           "get_claim", "quantile_groups"]
+           "get_claim", "quantile_groups", "trend_scores"]
 
 Kind = Literal["contrast", "per_sd", "trend", "wqs"]
 Scale = Literal["ratio", "beta", "t"]
@@ -152,6 +153,23 @@ class Prepared:
                 self._coded[(i, c)] = dummy_code(self.datasets[i], [c])
             parts.append(self._coded[(i, c)])
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=self.data.index)
+
+
+def trend_scores(x: pd.Series, groups: pd.Series, score: str) -> pd.Series:
+    """Each row's trend score, the scores of :class:`osteometals.paper.regression.ModelOptions`.
+
+    ``"median"``: the median of ``x`` in the row's group; ``"ln_median"``: its
+    natural log; ``"rank"``: the group's position 0, 1, 2, ... (as
+    :func:`osteometals.paper.regression.add_quartiles` scores quartiles, here
+    for any number of groups).
+    """
+    if score not in TREND_SCORES:
+        raise ValueError(f"unknown trend score {score!r}; allowed: {list(TREND_SCORES)}")
+    if score == "rank":
+        return groups.cat.codes.where(groups.notna()).astype(float)
+    median = groups.astype(object).map(x.groupby(groups, observed=True).median().to_dict())
+    median = median.astype(float)
+    return np.log(median) if score == "ln_median" else median
 
 
 def quantile_groups(x: pd.Series, k: int) -> pd.Series:
@@ -285,7 +303,8 @@ class Claim:
             col, level = self.domain
             domain = (base[col] == level).to_numpy()
         covs = adjustment_set(self.models[spec["adjustment"]], spec["age_bmi"],
-                              drop=(self.domain[0],) if self.domain else ())
+                              drop=(self.domain[0],) if self.domain else (),
+                              cycle_term=spec.get("cycle_term") == "yes")
         fits = []
         design = prepared.design
         y = base[self.outcome].astype(float)
@@ -299,7 +318,7 @@ class Claim:
                   else exposure.columns[0])
         out = self._combine(fits, column)
         if self.scale == "beta":
-            factor = self._standardiser(base, exposure[column], fits[0], weighted, domain)
+            factor = self._standardiser(base, exposure[column], weighted, domain)
             out["b"], out["se"] = out["b"] * factor, out["se"] * factor
         if self.kind == "trend":
             out["b"], out["se"] = out["b"] / out["se"], 1.0
@@ -314,9 +333,7 @@ class Claim:
         k = GROUPS[spec["coding"]]
         g = quantile_groups(x.rename(self.metal), k)
         if self.kind == "trend":
-            medians = x.groupby(g, observed=True).median()
-            return pd.DataFrame({f"{self.metal}_score": g.astype(object).map(medians.to_dict())
-                                 .astype(float)})
+            return pd.DataFrame({f"{self.metal}_score": trend_scores(x, g, spec["trend_score"])})
         return dummy_code(pd.DataFrame({self.metal: g}), [self.metal])
 
     @staticmethod
@@ -329,23 +346,22 @@ class Claim:
         return {"b": float(pooled.params[column]), "se": float(pooled.bse[column]),
                 "df": float(pooled.df[column]), "m": len(fits)}
 
-    def _standardiser(self, data, x, fit, weighted, domain) -> float:
+    def _standardiser(self, data: pd.DataFrame, x: pd.Series, weighted: bool,
+                      domain: np.ndarray | None) -> float:
+        """``sd(x) / sd(y)`` over the rows of the fit (weighted SDs if design-based)."""
         y = data[self.outcome].astype(float)
         used = np.isfinite(y.to_numpy()) & np.isfinite(x.to_numpy())
         if domain is not None:
             used &= domain
-        w = data["weight"].to_numpy(dtype=float)[used] if weighted else np.ones(used.sum())
-
-        def sd(v):
-            m = np.average(v, weights=w)
-            return float(np.sqrt(np.average((v - m) ** 2, weights=w)))
-
-        return sd(x.to_numpy(dtype=float)[used]) / sd(y.to_numpy()[used])
+        w = data["weight"].to_numpy(dtype=float)[used] if weighted else None
+        factors = standardising_factors(x[used].to_frame(), y[used], w)
+        return float(factors.iloc[0])
 
     def _compute_wqs(self, prepared: Prepared, spec: Mapping[str, str],
                      settings: ClaimSettings) -> dict[str, Any]:
         weighted = spec["weighting"] == "design"
-        covs = adjustment_set(self.models[spec["adjustment"]], spec["age_bmi"])
+        covs = adjustment_set(self.models[spec["adjustment"]], spec["age_bmi"],
+                              cycle_term=spec.get("cycle_term") == "yes")
         design = dict(weight="weight", stratum="stratum", psu="psu") if weighted else {}
         betas, ses, weights, n = [], [], [], 0
         for d in prepared.datasets:
@@ -406,7 +422,7 @@ def _trend(metal: str, model: str = "Model 1") -> PaperValue:
 
 def _finding(key: str) -> tuple[int, str, str]:
     r = published.findings().set_index("key").loc[key]
-    return int(r["direction"]), str(r["value"]), str(r["source"])
+    return int(r["direction"]), str(r["metal"]), str(r["source"])
 
 
 def _words(key: str) -> PaperValue:
@@ -420,7 +436,8 @@ def _symbol(metal: str) -> str:
 
 #: Levels of model dimensions this module computes today (others wait for their options).
 _IMPLEMENTED: dict[str, tuple[str, ...]] = {
-    "design_df": ("r_survey",), "cycle_term": ("no",), "trend_score": ("median",),
+    "design_df": ("r_survey",), "cycle_term": ("no", "yes"),
+    "trend_score": tuple(TREND_SCORES),
 }
 
 _OP_ONLY = frozenset({"spine_reference", "neck_reference", "spine_rule"})
@@ -450,10 +467,14 @@ def _build() -> dict[str, Claim]:
         Claim("wqs_pos_op", f"positive WQS index odds ratio, {_symbol(wqs_top)} the top weight",
               "wqs", wqs_top, "op", "ratio",
               PaperValue(wqs_direction, None, source=f"{wqs_source} (no number printed)"),
-              ignores=frozenset({"trend_score", "design_df", "cycle_term"})),
+              ignores=frozenset({"trend_score", "design_df"})),
         Claim("cd_q4_op_50_60", "Cd Q4 vs Q1 odds ratio of osteoporosis, age 50-60",
               "contrast", "cd", "op", "ratio", _table4("cd", "Q4", "50-60"),
               {"quartiles": "Q4", "tertiles": "T3"}, domain=("age_group", "50-60"),
+              ignores=frozenset({"trend_score"})),
+        Claim("se_q4_op_60_70", "Se Q4 vs Q1 odds ratio of osteoporosis, age 60-70",
+              "contrast", "se", "op", "ratio", _table4("se", "Q4", "60-70"),
+              {"quartiles": "Q4", "tertiles": "T3"}, domain=("age_group", "60-70"),
               ignores=frozenset({"trend_score"})),
     ]
     return {c.name: c for c in claims}

@@ -431,6 +431,11 @@ def _scale_words(claim: Claim) -> tuple[str, str]:
     return noun, ("above 0" if above else "below 0")
 
 
+def phrase(label: str) -> str:
+    """A label inside a sentence: first letter lower case, unless it starts an acronym."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
 def _pct(x: float | None) -> str:
     return "no" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
 
@@ -495,7 +500,7 @@ def summary_sentences(summary: pd.DataFrame) -> dict[str, str]:
 
 def _sentence(claim: Claim, row: Mapping[str, Any]) -> str:
     scale, side = _scale_words(claim)
-    label = (specs.SPACE[row["top_dimension"]].label.lower()
+    label = (phrase(specs.SPACE[row["top_dimension"]].label)
              if isinstance(row["top_dimension"], str) and row["top_dimension"] else None)
     text = (f"{claim.estimand[0].upper()}{claim.estimand[1:]}: of {row['n_specs']:,} "
             f"specifications, {_pct(row['share_sign'])} give {scale} {side}, the "
@@ -537,10 +542,13 @@ def median_by_level(results: pd.DataFrame, claim: str) -> pd.DataFrame:
 
 
 def unavailable_levels() -> pd.DataFrame:
-    """Declared levels not computed yet: ``dimension, level, missing``."""
+    """Declared levels not computed yet: ``dimension, label, level, missing``, and
+    ``text``, e.g. ``"valid lumbar spine: iscd_two_or_more"``."""
     t = specs.SPACE.table()
-    return t.loc[~t["available"], ["dimension", "label", "level", "missing"]].reset_index(
+    out = t.loc[~t["available"], ["dimension", "label", "level", "missing"]].reset_index(
         drop=True)
+    out["text"] = [f"{phrase(a)}: {b}" for a, b in zip(out["label"], out["level"], strict=True)]
+    return out
 
 
 # --------------------------------------------------------------------------- chapter tables

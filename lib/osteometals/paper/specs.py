@@ -32,7 +32,6 @@ __all__ = ["COHORT_DIMENSIONS", "SPACE", "SpecFile", "cohort_options", "cohort_s
 
 _NHANES = "a CohortOptions field of the NHANES layer (issue 11), not merged yet"
 _SURVEY = "the design_df option of the survey GLM (issue 11), not merged yet"
-_PAPER = "an option of paper/regression.py's model functions (issue 11), not merged yet"
 
 _SPINE = (("required_sites", ("femur+neck+spine",)),)
 
@@ -114,14 +113,13 @@ SPACE = Space((
         Level("no", "The paper has no cycle term; the pooled weights already combine the "
               "two cycles."),
         Level("yes", "Selenium and lead differ between cycles, and so may the DXA "
-              "scanners: a cycle term removes that confounding.", False, _PAPER),
-    )),
+              "scanners: a cycle term removes that confounding."),
+    ), only_if=(("cycles", ("H+P",)),)),
     Dimension("trend_score", "model", "Score of the trend test", (
         Level("median", "The median of each group, the usual NHANES P for trend."),
         Level("ln_median", "The ln of the group medians: the paper says its exposures "
-              "were ln-transformed, and the raw medians let the long right tail dominate.",
-              False, _PAPER),
-        Level("rank", "Group ranks 0, 1, 2, ...: a test of order, not of dose.", False, _PAPER),
+              "were ln-transformed, and the raw medians let the long right tail dominate."),
+        Level("rank", "Group ranks 0, 1, 2, ...: a test of order, not of dose."),
     )),
     # ---------------------------------------------------------------- exposure
     Dimension("coding", "exposure", "Exposure coding", (
