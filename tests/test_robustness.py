@@ -95,8 +95,8 @@ def test_claim_summary_counts_and_says_it():
 
 def test_sentences_can_be_rebuilt_from_the_summary_csv(tmp_path):
     summary, sentences = rb.claim_summary(_fake_results())
-    summary.to_csv(tmp_path / "robustness_summary.csv", index=False)
-    again = rb.summary_sentences(pd.read_csv(tmp_path / "robustness_summary.csv"))
+    summary.to_csv(tmp_path / "claim_summary.csv", index=False)
+    again = rb.summary_sentences(pd.read_csv(tmp_path / "claim_summary.csv"))
     assert again == sentences
 
 
@@ -164,4 +164,4 @@ def test_specification_curve_figure():
     assert list(points[:, 1]) == sorted(points[:, 1])  # sorted by estimate
     assert CLAIMS["cd_q4_op"].paper.value in [line.get_ydata()[0] for line in top.lines]
     labels = [t.get_text() for t in bottom.get_yticklabels()]
-    assert "Adjustment set: Model 1" in labels and "Weights and design: unweighted" in labels
+    assert "adjustment: Model 1" in labels and "weights: unweighted" in labels

@@ -70,7 +70,7 @@ def test_small_run_writes_results_and_summary(nhanes_mirror, tmp_path):
                          "--no-progress", "--n-jobs", "1")
     assert result.returncode == 0, result.stderr
     results = pd.read_csv(tmp_path / "robustness_results.csv")
-    summary = pd.read_csv(tmp_path / "robustness_summary.csv")
+    summary = pd.read_csv(tmp_path / "claim_summary.csv")
     assert len(results) == 4  # weighting 2 x coding 2
     assert summary.loc[0, "n_specs"] == 4
     assert "of 4 specifications" in result.stdout

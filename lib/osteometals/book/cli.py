@@ -359,7 +359,7 @@ def robustness_command(
     mi_m: int = typer.Option(20, min=2, help="Imputations of the multiple-imputation level."),
     wqs_b: int = typer.Option(100, min=1, help="WQS bootstrap samples."),
     output: str = typer.Option(
-        "runs/robustness", help="Folder for robustness_results.csv and robustness_summary.csv."),
+        "runs/robustness", help="Folder for robustness_results.csv and claim_summary.csv."),
     list_space: bool = typer.Option(
         False, "--list", help="Show the claims and the declared space, then stop."),
     dry_run: bool = typer.Option(
@@ -424,7 +424,7 @@ def robustness_command(
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "robustness_results.csv", index=False)
-    summary.to_csv(out / "robustness_summary.csv", index=False)
+    summary.to_csv(out / "claim_summary.csv", index=False)
     for text in sentences.values():
         typer.echo(f"- {text}")
-    typer.echo(f"results: {out / 'robustness_results.csv'}, {out / 'robustness_summary.csv'}")
+    typer.echo(f"results: {out / 'robustness_results.csv'}, {out / 'claim_summary.csv'}")

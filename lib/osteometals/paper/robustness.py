@@ -492,7 +492,7 @@ def summary_sentences(summary: pd.DataFrame) -> dict[str, str]:
     """The sentences of :func:`claim_summary` from its frame (e.g. read back from its CSV).
 
     For the chapters that quote the robustness results: read
-    ``robustness_summary.csv`` of chapter 7 and glue these sentences.
+    ``claim_summary.csv`` of chapter 7 and glue these sentences.
     """
     return {r["claim"]: _sentence(CLAIMS[r["claim"]], r)
             for r in summary.replace({np.nan: None}).to_dict("records")}
@@ -518,6 +518,22 @@ def _sentence(claim: Claim, row: Mapping[str, Any]) -> str:
     return text + "."
 
 
+#: Source notes of the chapter's tables.
+SOURCE_CLAIMS = ("Source: Peng et al. (2025), Front. Environ. Health 4:1468404 (values and "
+                 "directions, through osteometals.paper.published); the claims as defined in "
+                 "osteometals.paper.claims.")
+SOURCE_SPACE = "Source: the specification space declared in osteometals.paper.specs."
+
+
+def importance_display(results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`importance_table` as percentages, claims as rows (for the chapter)."""
+    table = importance_table(results).T
+    shown = table.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else _pct(v)))
+    shown.index = [CLAIMS[c].estimand for c in table.index]
+    shown.index.name = "claim"
+    return shown
+
+
 def importance_table(results: pd.DataFrame) -> pd.DataFrame:
     """Share of variance of ``b`` explained by each dimension, one column per claim."""
     parts = []
@@ -532,12 +548,21 @@ def importance_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def median_by_level(results: pd.DataFrame, claim: str) -> pd.DataFrame:
-    """Median estimate (reporting scale) of one claim by level of each varying dimension."""
+    """Median estimate (reporting scale) of one claim by level of each varying dimension.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``choice`` (the dimension's label), ``level``, ``n``, ``median``,
+        ``q25``, ``q75``.
+    """
     ok = results[(results["claim"] == claim) & (results["error"].fillna("") == "")]
     _, by_level = speccurve.dimension_importance(ok, varying(ok))
     if CLAIMS[claim].scale == "ratio":
         for c in ("median", "q25", "q75"):
             by_level[c] = np.exp(by_level[c])
+    labels = {d.name: d.label for d in specs.SPACE.dimensions}
+    by_level.insert(0, "choice", by_level.pop("dimension").map(labels))
     return by_level
 
 
