@@ -440,7 +440,8 @@ _IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "trend_score": tuple(TREND_SCORES),
 }
 
-_OP_ONLY = frozenset({"spine_reference", "neck_reference", "spine_rule"})
+#: Dimensions that change only the osteoporosis outcome (T-scores), not who is in the cohort.
+_OP_ONLY = frozenset({"spine_reference", "neck_reference"})
 
 
 def _build() -> dict[str, Claim]:

@@ -111,6 +111,7 @@ def specification_curve(results: pd.DataFrame, claim: str, alpha: float = 0.05) 
         top.yaxis.set_minor_formatter(NullFormatter())
     top.set_ylim(*_limits(np.asarray(marks, dtype=float), log))
     top.set_ylabel(_YLABEL[c.scale])
+    top.grid(axis="x", visible=False)  # vertical grid lines would read as intervals
     top.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2,
                frameon=False, borderaxespad=0.2)
     for i, (d, lv) in enumerate(rows):
