@@ -389,4 +389,36 @@ def inconsistencies() -> pd.DataFrame:
     out = _read("inconsistencies").copy()
     for col in ("description", "printed"):
         out[col] = [text.format(**values) for text in out[col]]
-    return out
+    hypotheses = pd.DataFrame(_covariate_hypotheses(), columns=out.columns)
+    return pd.concat([out, hypotheses], ignore_index=True)
+
+
+def _covariate_hypotheses() -> list[tuple[str, str, str, str, str, str, str]]:
+    """Rows of :func:`inconsistencies` of kind ``"hypothesis"``, printed values from Table 1."""
+    t1 = table1()
+
+    def printed(var: str, level: str) -> str:
+        rows = t1[(t1.variable == var) & (t1.level == level)].set_index("op")
+        non, op = rows.loc[0], rows.loc[1]
+        return (f"{level}: {non.n} ({non.percent:g}%) non-OP, "
+                f"{op.n} ({op.percent:g}%) OP")
+
+    return [
+        ("hyp_hypertension_variable", "Table 1", "History of hypertension", "hypothesis",
+         "The paper's prevalence of hypertension is far below 'ever told you had high blood "
+         "pressure' (BPQ020) and below every other blood-pressure definition the "
+         "questionnaire allows; among the candidates only BPQ100D, 'now taking prescribed "
+         "medicine' for cholesterol, which follows the blood-pressure questions in the same "
+         "BPQ file, comes near it: a possible variable mix-up. Chapter 2 computes every "
+         "candidate from the raw files; the cohort keeps BPQ020.",
+         printed("hypertension", "Yes"), "hypothesis: BPQ100D used for hypertension"),
+        ("hyp_marital_slip", "Table 1", "Marital status", "hypothesis",
+         "The never-married count is too small for the cohort under the codebook coding. "
+         "Reading 2017-2020's DMDMARTZ (1 married or living with partner, 2 widowed, "
+         "divorced or separated, 3 never married) with 2013-2014's DMDMARTL codes "
+         "(5 = never married) would leave only 2013-2014 women never married. Chapter 2 "
+         "tests it by the ratio of the paper's counts to ours under each coding; the "
+         "cohort keeps the codebook coding.",
+         printed("marital", "Never married"),
+         "hypothesis: DMDMARTZ read with the DMDMARTL codes"),
+    ]
