@@ -15,12 +15,14 @@ from osteometals.paper.claims import CLAIMS
 from osteometals.stats.speccurve import NA, SpaceError
 from osteometals.stats.tasks import ResultCache
 
-#: A small space: pooled cycles, all sites, default references, complete cases,
-#: no cycle term, the median trend score.
-SMALL = {"cycles": ["H+P"], "required_sites": ["femur+neck+spine"],
+#: A small space: the paper's cohort (pooled cycles, all sites, default
+#: references and spine rule, no exclusions, complete cases), no cycle term,
+#: the median trend score.
+SMALL = {"cycles": ["H+P"], "required_sites": ["femur+neck+spine"], "spine_rule": ["all_four"],
          "spine_reference": ["xue2021"], "neck_reference": ["looker1998"],
-         "missing_data": ["complete_case"], "adjustment": ["Model 1", "Model 3"],
-         "cycle_term": ["no"], "trend_score": ["median"]}
+         "missing_data": ["complete_case"], "exclude_op_treatment": ["no"],
+         "exclude_hormone_therapy": ["no"], "exclude_menstruating": ["no"],
+         "adjustment": ["Model 1", "Model 3"], "cycle_term": ["no"], "trend_score": ["median"]}
 
 
 def test_plan_gives_each_claim_its_own_distinct_specifications():

@@ -65,6 +65,8 @@ def test_small_run_writes_results_and_summary(nhanes_mirror, tmp_path):
     result = osteometals("robustness", "--claims", "cd_q4_op", "--levels",
                          "cycles=H+P; required_sites=femur+neck+spine; spine_reference=xue2021;"
                          " neck_reference=looker1998; missing_data=complete_case; "
+                         "spine_rule=all_four; exclude_op_treatment=no; "
+                         "exclude_hormone_therapy=no; exclude_menstruating=no; "
                          "adjustment=Model 1; age_bmi=groups; cycle_term=no", "--output",
                          str(tmp_path),
                          "--no-progress", "--n-jobs", "1")

@@ -30,7 +30,6 @@ from osteometals.stats.speccurve import NA, Dimension, Level, Space, SpaceError
 __all__ = ["COHORT_DIMENSIONS", "SPACE", "SpecFile", "cohort_options", "cohort_spec",
            "load_spec_file", "parse_levels"]
 
-_NHANES = "a CohortOptions field of the NHANES layer (issue 11), not merged yet"
 _SURVEY = "the design_df option of the survey GLM (issue 11), not merged yet"
 
 _SPINE = (("required_sites", ("femur+neck+spine",)),)
@@ -53,7 +52,7 @@ SPACE = Space((
     Dimension("spine_rule", "cohort", "Valid lumbar spine", (
         Level("all_four", "NHANES's total spine BMD, valid only when all of L1-L4 are."),
         Level("iscd_two_or_more", "The ISCD rule: spine BMD from at least two valid "
-              "vertebrae, which keeps most women the all-four rule drops.", False, _NHANES),
+              "vertebrae, which keeps most women the all-four rule drops."),
     ), only_if=_SPINE),
     Dimension("spine_reference", "cohort", "Spine T-score reference", (
         Level("xue2021", "An NHANES 2005-2014 young-adult reference measured on the same "
@@ -75,17 +74,17 @@ SPACE = Space((
     Dimension("exclude_op_treatment", "cohort", "Exclude treated osteoporosis", (
         Level("no", "The paper keeps every woman, treated or not."),
         Level("yes", "Osteoporosis drugs raise BMD, so treated women carry a diagnosis "
-              "their T-score no longer shows.", False, _NHANES),
+              "their T-score no longer shows."),
     )),
     Dimension("exclude_hormone_therapy", "cohort", "Exclude hormone therapy", (
         Level("no", "The paper keeps women using hormones."),
         Level("yes", "Hormone therapy protects bone and may track metal exposure, a "
-              "confounder the covariates do not hold.", False, _NHANES),
+              "confounder the covariates do not hold."),
     )),
     Dimension("exclude_menstruating", "cohort", "Exclude women still menstruating", (
         Level("no", "The paper takes age 50 or over as postmenopausal."),
         Level("yes", "Women with periods in the past year are not postmenopausal, the "
-              "population the paper names.", False, _NHANES),
+              "population the paper names."),
     )),
     # ---------------------------------------------------------------- model
     Dimension("weighting", "model", "Weights and design", (
@@ -144,8 +143,9 @@ def cohort_spec(spec: Mapping[str, str]) -> dict[str, str]:
 def cohort_options(spec: Mapping[str, str]) -> dict[str, Any]:
     """Keyword options of :func:`osteometals.nhanes.cohort.get_cohort` for a specification.
 
-    Dimensions at n/a or at the paper's level are left at get_cohort's
-    defaults; the missing-data level maps to ``require_complete_covariates``.
+    Dimensions at n/a are left at get_cohort's defaults (the fields of
+    :class:`osteometals.nhanes.options.CohortOptions`); the missing-data level
+    maps to ``require_complete_covariates``, the exclusions to booleans.
 
     Raises
     ------
@@ -162,9 +162,12 @@ def cohort_options(spec: Mapping[str, str]) -> dict[str, Any]:
         "require_complete_covariates": spec.get("missing_data", "complete_case")
         == "complete_case",
     }
-    for name in ("spine_reference", "neck_reference"):
+    for name in ("spine_reference", "neck_reference", "spine_rule"):
         if spec.get(name, NA) != NA:
             out[name] = spec[name]
+    for name in ("exclude_op_treatment", "exclude_hormone_therapy", "exclude_menstruating"):
+        if spec.get(name, NA) != NA:
+            out[name] = spec[name] == "yes"
     return out
 
 
