@@ -165,3 +165,22 @@ def test_wqs_claim_reports_the_positive_index_and_the_top_weight(cohort):
                                        claims.ClaimSettings(wqs_b=10))
     assert out["df"] == np.inf and out["m"] == 1
     assert out["top"] in {"pb", "cd", "hg", "se", "mn"} and 0 <= out["weight"] <= 1
+
+
+@pytest.mark.mirror
+def test_a_stratum_left_with_one_psu_is_a_certainty_psu(cohort):
+    """An exclusion can leave a stratum with one PSU: the fit still has an estimate, the
+    one R survey gives with options(survey.lonely.psu = "certainty")."""
+    from osteometals.paper import regression
+
+    stratum = cohort["stratum"].iloc[0]
+    psu = cohort.loc[cohort["stratum"] == stratum, "psu"].min()
+    some = cohort[~((cohort["stratum"] == stratum) & (cohort["psu"] == psu))]
+    assert some.loc[some["stratum"] == stratum, "psu"].nunique() == 1
+    out = CLAIMS["cd_q4_op"].compute(Prepared(some), DEFAULT)
+    from osteometals.paper.models import LOGISTIC_MODELS
+
+    ref = regression.fit(regression.add_quartiles(some), "op", "cd_q",
+                         LOGISTIC_MODELS["Model 1"], lonely_psu="certainty")
+    assert out["b"] == pytest.approx(ref.params["cd_q[T.Q4]"], rel=1e-8)
+    assert out["se"] == pytest.approx(ref.bse["cd_q[T.Q4]"], rel=1e-8)

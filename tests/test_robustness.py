@@ -167,3 +167,83 @@ def test_specification_curve_figure():
     assert CLAIMS["cd_q4_op"].paper.value in [line.get_ydata()[0] for line in top.lines]
     labels = [t.get_text() for t in bottom.get_yticklabels()]
     assert "adjustment: Model 1" in labels and "weights: unweighted" in labels
+
+
+def test_quote_for_the_discussion_and_the_scorecard(tmp_path):
+    summary, _ = rb.claim_summary(_fake_results())
+    summary.to_csv(tmp_path / rb.SUMMARY_FILE, index=False)
+    text = rb.quote(rb.read_summary(tmp_path / rb.SUMMARY_FILE), ["cd_q4_op", "se_q3_op"])
+    # 12 of the 13 specifications have an estimate; 8 of them are above 1, 4 significant
+    assert text == ("Across the specifications of the robustness chapter, Cd Q4 vs Q1 odds "
+                    "ratio of osteoporosis: 67% of 12 with the paper's sign, 33% significant "
+                    "in it; Se Q3 vs Q1 odds ratio of osteoporosis: not run.")
+
+
+def test_read_summary_names_what_is_wrong(tmp_path):
+    pd.DataFrame({"claim": ["cd_q4_op"], "n_specs": [3]}).to_csv(tmp_path / "a.csv")
+    with pytest.raises(ValueError, match=r"lacks the columns \['n_failed', 'share_sign'"):
+        rb.read_summary(tmp_path / "a.csv")
+    summary, _ = rb.claim_summary(_fake_results())
+    summary.assign(claim="cd_q9_op").to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(ValueError, match="unknown claims \\['cd_q9_op'\\]"):
+        rb.read_summary(tmp_path / "b.csv")
+
+
+def test_plan_on_a_seeded_sample_of_cohorts():
+    """Two-stage sampling: k cohorts (stratified by the missing-data level), then specs."""
+    from osteometals.paper import specs
+
+    pooled = {"cycles": ["H+P"]}
+    tasks = rb.plan(None, pooled, 32, 2025, max_cohorts=6)
+    cohorts = {t.cohort for t in tasks}
+    assert len(cohorts) <= 6
+    assert {dict(c)["missing_data"] for c in cohorts} == {"complete_case", "mi"}
+    for t in tasks:  # a task runs on a cohort that agrees with it wherever it can matter
+        for k, v in specs.cohort_spec(t.spec_dict).items():
+            assert v == NA or dict(t.cohort)[k] == v
+    assert [(t.key, t.cohort) for t in tasks] == [
+        (t.key, t.cohort) for t in rb.plan(None, pooled, 32, 2025, max_cohorts=6)]
+    assert len({t.key for t in tasks}) == len(tasks)
+    # the cohort a task runs on is not part of its key: the same specification has one key
+    full = {t.key for t in rb.plan(None, pooled, 10**6, 2025)}
+    assert {t.key for t in tasks} <= full
+    with pytest.raises(SpaceError, match="max_cohorts must be at least 1"):
+        rb.plan(None, pooled, 32, max_cohorts=0)
+
+
+def test_one_imputation_serves_every_t_score_reference(monkeypatch):
+    from osteometals.paper.claims import DEFAULT_SETTINGS
+
+    monkeypatch.setattr(rb, "data_fingerprint", lambda: "fingerprint")
+    base = (("cycles", "H+P"), ("spine_reference", "xue2021"), ("neck_reference", "looker1998"),
+            ("missing_data", "mi"))
+    refs = (("cycles", "H+P"), ("spine_reference", "hologic"), ("neck_reference", "xue2021"),
+            ("missing_data", "mi"))
+    other = (("cycles", "H"), *base[1:])
+    path = rb._imputation_path
+    assert path(base, DEFAULT_SETTINGS) == path(refs, DEFAULT_SETTINGS)
+    assert path(base, DEFAULT_SETTINGS) != path(other, DEFAULT_SETTINGS)
+
+
+def test_specification_curve_fits_the_book_column():
+    """Saved as the notebook saves it (tight crop, 0.1 in pad), the curve is no wider than
+    the column, so the page does not shrink its 10 pt labels below the book's 9 pt."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from PIL import Image
+
+    from osteometals.book import style
+    from osteometals.paper.speccurve_plot import specification_curve
+
+    with matplotlib.rc_context(style.rc()):
+        fig = specification_curve(_fake_results(), "cd_q4_op")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=style.DPI, bbox_inches="tight", pad_inches=0.1)
+        ticks = {t.get_fontsize() for ax in fig.axes for t in ax.get_yticklabels()}
+    width_px, _ = Image.open(buf).size
+    assert fig.get_figwidth() == pytest.approx(style.WIDTH_IN)
+    assert width_px <= round(style.WIDTH_IN * style.DPI)
+    assert min(ticks) >= style.TICK_PT and style.rendered_pt(min(ticks)) >= style.MIN_PT

@@ -384,7 +384,8 @@ def full_space(seconds_per_task, cohort_seconds: float, impute_seconds: float) -
     dict
         ``today`` (every available level) and ``declared`` (the declared
         levels, as if all were available): the number of claim-specifications,
-        of cohorts and of imputed cohorts, and the extrapolated core-hours.
+        of cohorts and of imputations (one per imputed cohort population, shared
+        by its T-score references), and the extrapolated core-hours.
     """
     from dataclasses import replace
 
@@ -407,7 +408,9 @@ def full_space(seconds_per_task, cohort_seconds: float, impute_seconds: float) -
                 cohorts.add(tuple((k, spec[k]) for k in specs.COHORT_DIMENSIONS))
                 key = (name, spec["missing_data"])
                 core_s += float(seconds_per_task.get(key, seconds_per_task.mean()))
-        n_mi = sum(1 for c in cohorts if dict(c)["missing_data"] == "mi")
+        # one imputation serves every T-score reference (robustness.impute_cohort)
+        n_mi = len({tuple(kv for kv in c if kv[0] not in specs.T_SCORE_DIMENSIONS)
+                    for c in cohorts if dict(c)["missing_data"] == "mi"})
         core_s += len(cohorts) * cohort_seconds + n_mi * impute_seconds
         out[label] = {"specifications": n, "cohorts": len(cohorts), "imputed": n_mi,
                       "core_hours": core_s / 3600}

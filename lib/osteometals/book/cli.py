@@ -402,6 +402,9 @@ def robustness_command(
         "", help="TOML or JSON file with [levels] (and optionally claims, max_specs, seed)."),
     max_specs: int = typer.Option(
         5000, min=1, help="Specifications per claim; larger spaces get a seeded random sample."),
+    max_cohorts: int = typer.Option(
+        0, min=0, help="Cohort specifications to sample first (stratified by missing-data "
+        "level); 0: every cohort."),
     seed: int = typer.Option(2025, min=0, help="Seed of the sample, the imputations and WQS."),
     scheduler: str = typer.Option(
         "", help="Dask scheduler address tcp://HOST:PORT; default: this machine (joblib)."),
@@ -453,7 +456,8 @@ def robustness_command(
             max_specs = loaded.get("max_specs", max_specs)
             seed = loaded.get("seed", seed)
         settings = ClaimSettings(mi_m=mi_m, wqs_b=wqs_b, seed=seed)
-        tasks = rb.plan(names or None, selection, max_specs, seed, settings)
+        tasks = rb.plan(names or None, selection, max_specs, seed, settings,
+                        max_cohorts=max_cohorts or None)
     except SpaceError as err:
         fail(str(err), code=2)
     counts = rb.tasks_frame(tasks)["claim"].value_counts(sort=False)
@@ -466,7 +470,8 @@ def robustness_command(
     typer.echo(f"running on {where} ...")
     try:
         results = rb.run(names or None, selection, max_specs, seed, settings,
-                         scheduler=scheduler or None, n_jobs=n_jobs, progress=progress)
+                         scheduler=scheduler or None, n_jobs=n_jobs, progress=progress,
+                         max_cohorts=max_cohorts or None)
     except SchedulerUnreachable as err:
         fail(f"{err}. Check the address and that the scheduler is running; to run on this "
              f"machine instead: {_without_scheduler(sys.argv[1:])}")

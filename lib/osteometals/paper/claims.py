@@ -26,6 +26,11 @@ Computation notes:
   ``beta * SD(x) / SD(y)`` over the rows of the fit (weighted SDs for a
   design-based fit): the paper's Table 3 betas have the size of SPSS's
   standardised "Beta", not of g/cm² differences (chapter 4).
+* An exclusion can leave a stratum of a cohort with one PSU; design-based
+  fits then treat it as a certainty PSU (:data:`LONELY_PSU`, R's
+  ``options(survey.lonely.psu = "certainty")``, as
+  :mod:`osteometals.paper.design` does), which changes nothing where every
+  stratum keeps two PSUs or more.
 * Under multiple imputation the claim is computed in every imputed data set
   and combined by Rubin's rules with the Barnard-Rubin degrees of freedom
   (:mod:`osteometals.stats.mi`); the WQS weights are averaged.
@@ -45,6 +50,7 @@ from osteometals.nhanes.variables import METAL_KEYS, METALS
 from osteometals.paper import published
 from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
 from osteometals.paper.regression import TREND_SCORES, adjustment_set
+from osteometals.paper.specs import T_SCORE_DIMENSIONS
 from osteometals.stats import mi, survey, wqs
 from osteometals.stats.coding import dummy_code
 from osteometals.stats.speccurve import NA
@@ -55,6 +61,9 @@ __all__ = ["CLAIMS", "DEFAULT_SETTINGS", "Claim", "ClaimSettings", "PaperValue",
 
 Kind = Literal["contrast", "per_sd", "trend", "wqs"]
 Scale = Literal["ratio", "beta", "t"]
+
+#: Lonely-PSU rule of the design-based fits (see the module notes).
+LONELY_PSU = "certainty"
 
 #: Number of groups of each quantile coding.
 GROUPS: dict[str, int] = {"quartiles": 4, "tertiles": 3}
@@ -119,14 +128,15 @@ DEFAULT_SETTINGS = ClaimSettings()
 
 @dataclass
 class Prepared:
-    """A cohort ready for the claims: its rows and, for multiple imputation, the copies.
+    """A cohort ready for the claims: its rows and, for multiple imputation, the fills.
 
     Attributes
     ----------
     data : pandas.DataFrame
         The cohort (:attr:`osteometals.nhanes.cohort.Cohort.data`).
     imputations : list of pandas.DataFrame or None
-        Completed copies of ``data`` (multiple imputation), else None.
+        For multiple imputation, one frame per imputed data set holding the
+        imputed covariate columns (same index as ``data``); else None.
     """
 
     data: pd.DataFrame
@@ -135,8 +145,13 @@ class Prepared:
 
     @property
     def datasets(self) -> list[pd.DataFrame]:
-        """The data sets a claim is computed in (one, or the imputed copies)."""
-        return self.imputations if self.imputations else [self.data]
+        """The data sets a claim is computed in: ``data``, or ``data`` completed by each fill."""
+        if not self.imputations:
+            return [self.data]
+        if "datasets" not in self._coded:
+            self._coded["datasets"] = [self.data.assign(**{c: f[c] for c in f.columns})
+                                       for f in self.imputations]
+        return self._coded["datasets"]
 
     @property
     def design(self) -> pd.DataFrame:
@@ -311,7 +326,8 @@ class Claim:
         for i in range(len(prepared.datasets)):
             X = pd.concat([pd.DataFrame({"Intercept": 1.0}, index=base.index), exposure,
                            prepared.covariates(i, covs)], axis=1)
-            fit = (survey.svyglm((y, X), design, self.family, domain=domain) if weighted
+            fit = (survey.svyglm((y, X), design, self.family, domain=domain,
+                                 lonely_psu=LONELY_PSU) if weighted
                    else survey.glm((y, X), design, self.family, domain=domain))
             fits.append(fit)
         column = (f"{self.metal}[{self.groups[spec['coding']]}]" if self.kind == "contrast"
@@ -441,7 +457,7 @@ _IMPLEMENTED: dict[str, tuple[str, ...]] = {
 }
 
 #: Dimensions that change only the osteoporosis outcome (T-scores), not who is in the cohort.
-_OP_ONLY = frozenset({"spine_reference", "neck_reference"})
+_OP_ONLY = frozenset(T_SCORE_DIMENSIONS)
 
 
 def _build() -> dict[str, Claim]:

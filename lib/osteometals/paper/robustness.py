@@ -55,11 +55,12 @@ from osteometals.stats import mi, speccurve
 from osteometals.stats.speccurve import NA, SpaceError
 from osteometals.stats.tasks import ResultCache, connect, run_tasks
 
-__all__ = ["CODE_VERSION", "Task", "cache_root", "claim_summary", "finish", "plan",
-           "prepare", "run", "summary_sentences", "tasks_frame"]
+__all__ = ["CODE_VERSION", "QUOTED", "SUMMARY_FILE", "Task", "cache_root", "claim_summary",
+           "finish", "plan", "prepare", "quote", "read_summary", "run", "summary_sentences",
+           "tasks_frame"]
 
 #: Bump when a claim's computation changes: every cached result is then recomputed.
-CODE_VERSION = "robustness-1"
+CODE_VERSION = "robustness-3"
 
 #: Cohort columns imputed (when missing) or used as regressors in the imputation model.
 MI_COLUMNS: tuple[str, ...] = ("age", "bmi", "race", "education", "marital", "smoking",
@@ -108,12 +109,18 @@ class Task:
     settings : ClaimSettings
     fingerprint : str
         :func:`data_fingerprint`.
+    cohort_levels : tuple of (str, str), optional
+        The cohort to compute on, when the claim ignores some cohort
+        dimensions and the run has only sampled cohorts: any cohort that
+        agrees with ``spec`` on the others gives the same result, so this is
+        not part of the key.
     """
 
     claim: str
     spec: tuple[tuple[str, str], ...]
     settings: ClaimSettings = DEFAULT_SETTINGS
     fingerprint: str = ""
+    cohort_levels: tuple[tuple[str, str], ...] | None = None
 
     @property
     def spec_dict(self) -> dict[str, str]:
@@ -135,6 +142,8 @@ class Task:
         the cohort (a spine reference when the spine is not required) or the
         claim ignores it, so claims share one cohort build.
         """
+        if self.cohort_levels is not None:
+            return self.cohort_levels
         return tuple((k, specs.SPACE[k].default if v == NA else v)
                      for k, v in specs.cohort_spec(self.spec_dict).items())
 
@@ -149,6 +158,7 @@ def plan(
     seed: int = 2025,
     settings: ClaimSettings = DEFAULT_SETTINGS,
     fingerprint: str = "",
+    max_cohorts: int | None = None,
 ) -> list[Task]:
     """Every claim's tasks for a sample (or the whole) of the specification space.
 
@@ -170,6 +180,13 @@ def plan(
         Imputations, WQS bootstraps and seed, part of every key.
     fingerprint : str
         Data fingerprint, part of every key.
+    max_cohorts : int, optional
+        Two-stage sampling, for runs that cannot afford many cohorts (each
+        costs a build from the raw files, and an imputation at the
+        multiple-imputation level): first a simple random sample of
+        ``max_cohorts`` of the distinct cohort specifications (seed
+        ``[seed, 2**32 - 1]``), shared by every claim; then ``max_specs`` per claim
+        among the specifications on those cohorts. None: every cohort.
 
     Returns
     -------
@@ -190,14 +207,60 @@ def plan(
     if max_specs < 1:
         raise SpaceError(f"max_specs must be at least 1, got {max_specs}")
     every = space.factorial()
+    if max_cohorts is not None:
+        every = _on_sampled_cohorts(every, max_cohorts, seed)
+    sampled = {tuple((k, s[k]) for k in specs.COHORT_DIMENSIONS) for s in every}
     tasks: list[Task] = []
     for n in names:
         own = claim_space(CLAIMS[n], every)
         if len(own) > max_specs:
             rng = np.random.default_rng([seed, list(CLAIMS).index(n)])
             own = [own[i] for i in np.sort(rng.choice(len(own), max_specs, replace=False))]
-        tasks += [Task(n, item, settings, fingerprint) for item in own]
+        for item in own:
+            task = Task(n, item, settings, fingerprint)
+            if max_cohorts is not None and task.cohort not in sampled:
+                task = Task(n, item, settings, fingerprint, _stand_in(task, sampled))
+            tasks.append(task)
     return tasks
+
+
+def _stand_in(task: Task, sampled: set[tuple]) -> tuple[tuple[str, str], ...]:
+    """A sampled cohort agreeing with ``task``'s specification on every cohort dimension
+    the claim does not ignore (it gives the same result)."""
+    fixed = {k: v for k, v in specs.cohort_spec(task.spec_dict).items() if v != NA}
+    return min(c for c in sampled if all(dict(c)[k] == v for k, v in fixed.items()))
+
+
+def _cohort_of(spec: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(spec[k] for k in specs.COHORT_DIMENSIONS if k in spec)
+
+
+def _on_sampled_cohorts(every: list[dict[str, str]], k: int, seed: int) -> list[dict[str, str]]:
+    """The specifications whose cohort is in a seeded sample of ``k`` distinct cohorts.
+
+    The sample is stratified by the missing-data level, with the ``k``
+    cohorts allocated to the levels in proportion to their numbers of
+    cohorts (largest remainders), so that complete cases and multiple
+    imputation keep their share of the space.
+    """
+    if k < 1:
+        raise SpaceError(f"max_cohorts must be at least 1, got {k}")
+    cohorts = list(dict.fromkeys(_cohort_of(s) for s in every))
+    if len(cohorts) <= k:
+        return every
+    where = specs.COHORT_DIMENSIONS.index("missing_data")
+    strata: dict[str, list[tuple]] = {}
+    for c in cohorts:
+        strata.setdefault(c[where], []).append(c)
+    quota = {g: k * len(m) / len(cohorts) for g, m in strata.items()}
+    alloc = {g: int(q) for g, q in quota.items()}
+    for g in sorted(quota, key=lambda g: alloc[g] - quota[g])[: k - sum(alloc.values())]:
+        alloc[g] += 1
+    rng = np.random.default_rng([seed, 2**32 - 1])
+    keep = set()
+    for g, members in strata.items():
+        keep |= {members[i] for i in rng.choice(len(members), alloc[g], replace=False)}
+    return [s for s in every if _cohort_of(s) in keep]
 
 
 def claim_space(claim: Claim, every: Iterable[Mapping[str, str]]
@@ -219,7 +282,10 @@ def tasks_frame(tasks: Sequence[Task]) -> pd.DataFrame:
 
 
 def _imputation_path(cohort: tuple[tuple[str, str], ...], settings: ClaimSettings) -> Path:
-    payload = json.dumps({"cohort": dict(cohort), "m": settings.mi_m,
+    # the imputations do not use osteoporosis (see impute_cohort), so the T-score
+    # references are not part of their key
+    shared = {k: v for k, v in cohort if k not in specs.T_SCORE_DIMENSIONS}
+    payload = json.dumps({"cohort": shared, "m": settings.mi_m,
                           "iterations": settings.mi_iterations, "seed": settings.seed,
                           "data": data_fingerprint(), "version": CODE_VERSION},
                          sort_keys=True)
@@ -228,14 +294,22 @@ def _imputation_path(cohort: tuple[tuple[str, str], ...], settings: ClaimSetting
 
 
 def impute_cohort(data: pd.DataFrame, settings: ClaimSettings) -> list[pd.DataFrame]:
-    """``settings.mi_m`` completed copies of a cohort with missing covariates.
+    """``settings.mi_m`` fills of the missing covariates of a cohort.
 
     The chained-equations model (:func:`osteometals.stats.mi.mice`) holds
-    every covariate (age and BMI as numbers; BMI group recomputed from the
-    imputed BMI), and as complete regressors the outcomes (osteoporosis,
-    total-femur and femoral-neck BMD), the five ln metals, the ln survey
-    weight and the cycle, so that the imputations respect the associations
-    the claims estimate and the design.
+    every covariate of :data:`MI_COLUMNS` (age and BMI as numbers; the BMI
+    group is recomputed from the imputed BMI) and, as complete regressors,
+    the BMD of every site the cohort requires, the five ln metals, the ln
+    survey weight and the cycle: the outcomes and exposures of the claims,
+    and the design. Osteoporosis itself is left out: it is a threshold of the
+    same BMDs, and leaving it out makes the imputations independent of the
+    T-score references, so one imputation serves every reference (and the
+    BMD claim, which ignores them, is exactly invariant to them).
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        Per imputation, the columns of :data:`MI_COLUMNS` and ``bmi_group``.
     """
     d = data.copy()
     helpers = []
@@ -243,19 +317,15 @@ def impute_cohort(data: pd.DataFrame, settings: ClaimSettings) -> list[pd.DataFr
         d[f"_ln_{m}"] = np.log(d[m].astype(float))
         helpers.append(f"_ln_{m}")
     d["_ln_weight"] = np.log(d["weight"].astype(float))
-    d["_op"] = d["op"].astype(float)
-    helpers += ["_ln_weight", "_op", "bmd_femur", "bmd_neck"]
+    helpers.append("_ln_weight")
+    helpers += [c for c in ("bmd_femur", "bmd_neck", "bmd_spine") if d[c].notna().all()]
     if d["cycle"].nunique() > 1:
         d["_cycle"] = pd.Categorical(d["cycle"])
         helpers.append("_cycle")
     imputed = mi.mice(d, MI_COLUMNS, helpers, m=settings.mi_m,
                       iterations=settings.mi_iterations, seed=settings.seed)
-    out = []
-    for copy in imputed:
-        copy = copy.drop(columns=[c for c in copy.columns if c.startswith("_")])
-        copy["bmi_group"] = co.bmi_group(copy["bmi"])
-        out.append(copy)
-    return out
+    return [copy[list(MI_COLUMNS)].assign(bmi_group=co.bmi_group(copy["bmi"]))
+            for copy in imputed]
 
 
 @functools.lru_cache(maxsize=16)
@@ -323,12 +393,13 @@ def run(
     progress: bool = True,
     cache: ResultCache | None = None,
     alpha: float = 0.05,
+    max_cohorts: int | None = None,
 ) -> pd.DataFrame:
     """Plan and compute the specification curves.
 
     Parameters
     ----------
-    claims, selection, max_specs, seed, settings
+    claims, selection, max_specs, seed, settings, max_cohorts
         As :func:`plan`.
     scheduler : str, optional
         ``tcp://HOST:PORT`` of a Dask scheduler: the same tasks run there.
@@ -357,7 +428,7 @@ def run(
     SchedulerUnreachable
         If ``scheduler`` cannot be reached, before any work.
     """
-    tasks = plan(claims, selection, max_specs, seed, settings, data_fingerprint())
+    tasks = plan(claims, selection, max_specs, seed, settings, data_fingerprint(), max_cohorts)
     cache = cache if cache is not None else ResultCache(cache_root() / "results")
     own = None
     if scheduler and client is None:
@@ -498,6 +569,72 @@ def summary_sentences(summary: pd.DataFrame) -> dict[str, str]:
             for r in summary.replace({np.nan: None}).to_dict("records")}
 
 
+#: File name of :func:`claim_summary`'s frame in the robustness chapter's results.
+SUMMARY_FILE = "claim_summary.csv"
+
+#: The claims the discussion and the scorecard quote (:func:`quote`).
+QUOTED: tuple[str, ...] = ("cd_q4_op", "se_q3_op", "cd_q4_femur", "wqs_pos_op")
+
+_SUMMARY_COLUMNS = ("claim", "n_specs", "n_failed", "share_sign", "share_significant")
+
+
+def read_summary(path: str | Path) -> pd.DataFrame:
+    """Read the robustness chapter's ``claim_summary.csv``, checking its columns.
+
+    Raises
+    ------
+    ValueError
+        If a column :func:`quote` needs is missing (names them and the file),
+        or a claim is not one of :data:`~osteometals.paper.claims.CLAIMS`.
+    """
+    frame = pd.read_csv(path)
+    missing = [c for c in _SUMMARY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}; rerun the robustness chapter")
+    unknown = sorted(set(frame["claim"]) - set(CLAIMS))
+    if unknown:
+        raise ValueError(f"{path} has unknown claims {unknown}; valid claims: "
+                         f"{', '.join(CLAIMS)}")
+    return frame
+
+
+def quote(summary: pd.DataFrame, claims: Sequence[str] = QUOTED) -> str:
+    """One sentence on how the headline claims fared across specifications.
+
+    For the chapters that quote the robustness results (the discussion, the
+    scorecard): per claim, the number of specifications with an estimate,
+    the share with the paper's sign and the share significant in that
+    direction, as in :func:`claim_summary`.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`claim_summary`'s frame, or :func:`read_summary` of its CSV.
+    claims : sequence of str
+        The claims to quote, in order; one missing from ``summary`` is said
+        to be not run.
+
+    Returns
+    -------
+    str
+        E.g. "Across the specifications of the robustness chapter, Cd Q4 vs Q1
+        odds ratio of osteoporosis: 81% of 30 with the paper's sign, 40%
+        significant in it; ...".
+    """
+    rows = summary.set_index("claim")
+    parts = []
+    for name in claims:
+        label = get_claim(name).estimand  # lower case unless it starts with a symbol
+        if name not in rows.index:
+            parts.append(f"{label}: not run")
+            continue
+        r = rows.loc[name]
+        n = int(r["n_specs"]) - int(r["n_failed"])
+        parts.append(f"{label}: {_pct(r['share_sign'])} of {n:,} with the paper's sign, "
+                     f"{_pct(r['share_significant'])} significant in it")
+    return "Across the specifications of the robustness chapter, " + "; ".join(parts) + "."
+
+
 def _sentence(claim: Claim, row: Mapping[str, Any]) -> str:
     scale, side = _scale_words(claim)
     label = (phrase(specs.SPACE[row["top_dimension"]].label)
@@ -523,6 +660,8 @@ SOURCE_CLAIMS = ("Source: Peng et al. (2025), Front. Environ. Health 4:1468404 (
                  "directions, through osteometals.paper.published); the claims as defined in "
                  "osteometals.paper.claims.")
 SOURCE_SPACE = "Source: the specification space declared in osteometals.paper.specs."
+SOURCE_RUN = ("Source: this book, from NHANES 2013–2014 and 2017–March 2020: the "
+              "specifications of this run (osteometals.paper.robustness).")
 
 
 def importance_display(results: pd.DataFrame) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from typing import Any
 
 from osteometals.stats.speccurve import NA, Dimension, Level, Space, SpaceError
 
-__all__ = ["COHORT_DIMENSIONS", "SPACE", "SpecFile", "cohort_options", "cohort_spec",
-           "load_spec_file", "parse_levels"]
+__all__ = ["COHORT_DIMENSIONS", "SPACE", "T_SCORE_DIMENSIONS", "SpecFile", "cohort_options",
+           "cohort_spec", "load_spec_file", "parse_levels"]
 
 _SURVEY = "the design_df option of the survey GLM (issue 11), not merged yet"
 
@@ -133,6 +133,10 @@ SPACE = Space((
 #: The dimensions that define a cohort (one get_cohort call, and one imputation, each).
 COHORT_DIMENSIONS: tuple[str, ...] = tuple(d.name for d in SPACE.dimensions
                                            if d.group == "cohort")
+
+#: Cohort dimensions that change only the T-scores, hence osteoporosis, never who is in
+#: the cohort: a BMD claim ignores them, and one imputation serves all their levels.
+T_SCORE_DIMENSIONS: tuple[str, ...] = ("spine_reference", "neck_reference")
 
 
 def cohort_spec(spec: Mapping[str, str]) -> dict[str, str]:
