@@ -327,7 +327,8 @@ class Claim:
             X = pd.concat([pd.DataFrame({"Intercept": 1.0}, index=base.index), exposure,
                            prepared.covariates(i, covs)], axis=1)
             fit = (survey.svyglm((y, X), design, self.family, domain=domain,
-                                 lonely_psu=LONELY_PSU) if weighted
+                                 lonely_psu=LONELY_PSU, df=spec.get("design_df", "r_survey"))
+                   if weighted
                    else survey.glm((y, X), design, self.family, domain=domain))
             fits.append(fit)
         column = (f"{self.metal}[{self.groups[spec['coding']]}]" if self.kind == "contrast"
@@ -378,15 +379,17 @@ class Claim:
         weighted = spec["weighting"] == "design"
         covs = adjustment_set(self.models[spec["adjustment"]], spec["age_bmi"],
                               cycle_term=spec.get("cycle_term") == "yes")
-        design = dict(weight="weight", stratum="stratum", psu="psu") if weighted else {}
+        design = None
         betas, ses, weights, n = [], [], [], 0
         for d in prepared.datasets:
             mix = d.assign(**{m: np.log(d[m]) for m in METAL_KEYS})
+            if weighted:
+                design = survey.SurveyDesign(mix, lonely_psu=LONELY_PSU)
             res = wqs.wqs_regression(mix, METAL_KEYS, self.outcome, covs,
                                      q=GROUPS[spec["coding"]], b=settings.wqs_b,
                                      directions=("positive",), seed=settings.seed, n_jobs=1,
-                                     progress=False, **design)
-            row = res.index.iloc[0]
+                                     progress=False, design=design)
+            row = res.estimates.iloc[0]
             betas.append(float(row["beta"]))
             ses.append(float(row["se"]))
             weights.append(res.weights.set_index("metal")["weight"])
@@ -452,7 +455,7 @@ def _symbol(metal: str) -> str:
 
 #: Levels of model dimensions this module computes today (others wait for their options).
 _IMPLEMENTED: dict[str, tuple[str, ...]] = {
-    "design_df": ("r_survey",), "cycle_term": ("no", "yes"),
+    "design_df": tuple(survey.DESIGN_DF), "cycle_term": ("no", "yes"),
     "trend_score": tuple(TREND_SCORES),
 }
 

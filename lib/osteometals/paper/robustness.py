@@ -60,7 +60,7 @@ __all__ = ["CODE_VERSION", "QUOTED", "SUMMARY_FILE", "Task", "cache_root", "clai
            "tasks_frame"]
 
 #: Bump when a claim's computation changes: every cached result is then recomputed.
-CODE_VERSION = "robustness-3"
+CODE_VERSION = "robustness-4"
 
 #: Cohort columns imputed (when missing) or used as regressors in the imputation model.
 MI_COLUMNS: tuple[str, ...] = ("age", "bmi", "race", "education", "marital", "smoking",

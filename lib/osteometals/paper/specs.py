@@ -30,8 +30,6 @@ from osteometals.stats.speccurve import NA, Dimension, Level, Space, SpaceError
 __all__ = ["COHORT_DIMENSIONS", "SPACE", "T_SCORE_DIMENSIONS", "SpecFile", "cohort_options",
            "cohort_spec", "load_spec_file", "parse_levels"]
 
-_SURVEY = "the design_df option of the survey GLM (issue 11), not merged yet"
-
 _SPINE = (("required_sites", ("femur+neck+spine",)),)
 
 SPACE = Space((
@@ -96,7 +94,7 @@ SPACE = Space((
     Dimension("design_df", "model", "Design degrees of freedom", (
         Level("r_survey", "R survey's residual df (PSUs - strata - p + 1)."),
         Level("psu_minus_strata", "PSUs - strata, as SUDAAN, SAS and Stata, which many "
-              "NHANES papers report.", False, _SURVEY),
+              "NHANES papers report."),
     ), only_if=(("weighting", ("design",)),)),
     Dimension("adjustment", "model", "Adjustment set", (
         Level("Model 1", "The paper's first model, the one its abstract quotes."),
