@@ -184,3 +184,20 @@ def test_a_stratum_left_with_one_psu_is_a_certainty_psu(cohort):
                          LOGISTIC_MODELS["Model 1"], lonely_psu="certainty")
     assert out["b"] == pytest.approx(ref.params["cd_q[T.Q4]"], rel=1e-8)
     assert out["se"] == pytest.approx(ref.bse["cd_q[T.Q4]"], rel=1e-8)
+
+
+@pytest.mark.mirror
+def test_design_df_convention_changes_only_the_df(cohort):
+    """psu_minus_strata (SUDAAN, SAS, Stata): the same estimate and SE on PSUs - strata df,
+    as the book's table code with the same option."""
+    from osteometals.paper import regression
+    from osteometals.paper.models import LOGISTIC_MODELS
+
+    r = CLAIMS["cd_q4_op"].compute(Prepared(cohort), DEFAULT)
+    s = CLAIMS["cd_q4_op"].compute(Prepared(cohort), {**DEFAULT, "design_df": "psu_minus_strata"})
+    ref = regression.fit(regression.add_quartiles(cohort), "op", "cd_q",
+                         LOGISTIC_MODELS["Model 1"], df="psu_minus_strata")
+    assert (s["b"], s["se"]) == pytest.approx((r["b"], r["se"]), rel=1e-12)
+    n_psu = len(cohort[["stratum", "psu"]].drop_duplicates())
+    assert s["df"] == ref.df_resid == n_psu - cohort["stratum"].nunique()
+    assert s["df"] > r["df"]  # R's residual df also subtracts the model's parameters

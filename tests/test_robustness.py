@@ -17,12 +17,13 @@ from osteometals.stats.tasks import ResultCache
 
 #: A small space: the paper's cohort (pooled cycles, all sites, default
 #: references and spine rule, no exclusions, complete cases), no cycle term,
-#: the median trend score.
+#: the median trend score, R survey's design df.
 SMALL = {"cycles": ["H+P"], "required_sites": ["femur+neck+spine"], "spine_rule": ["all_four"],
          "spine_reference": ["xue2021"], "neck_reference": ["looker1998"],
          "missing_data": ["complete_case"], "exclude_op_treatment": ["no"],
          "exclude_hormone_therapy": ["no"], "exclude_menstruating": ["no"],
-         "adjustment": ["Model 1", "Model 3"], "cycle_term": ["no"], "trend_score": ["median"]}
+         "adjustment": ["Model 1", "Model 3"], "cycle_term": ["no"], "trend_score": ["median"],
+         "design_df": ["r_survey"]}
 
 
 def test_plan_gives_each_claim_its_own_distinct_specifications():
@@ -247,3 +248,20 @@ def test_specification_curve_fits_the_book_column():
     assert fig.get_figwidth() == pytest.approx(style.WIDTH_IN)
     assert width_px <= round(style.WIDTH_IN * style.DPI)
     assert min(ticks) >= style.TICK_PT and style.rendered_pt(min(ticks)) >= style.MIN_PT
+
+
+def test_unavailable_sentence(monkeypatch):
+    assert rb.unavailable_sentence() == "Every declared level is computed."
+    from dataclasses import replace
+
+    from osteometals.paper import specs
+    from osteometals.stats.speccurve import Space
+
+    dims = tuple(replace(d, levels=(*d.levels[:-1], replace(d.levels[-1], available=False,
+                                                            missing="issue 99")))
+                 if d.name == "design_df" else d for d in specs.SPACE.dimensions)
+    monkeypatch.setattr(specs, "SPACE", Space(dims))
+    assert rb.unavailable_sentence() == (
+        "Declared but not computed yet, because the options they need are still being added "
+        "to the book: design degrees of freedom: psu_minus_strata. When they arrive, a rerun "
+        "computes only the specifications they add.")

@@ -67,7 +67,8 @@ def test_small_run_writes_results_and_summary(nhanes_mirror, tmp_path):
                          " neck_reference=looker1998; missing_data=complete_case; "
                          "spine_rule=all_four; exclude_op_treatment=no; "
                          "exclude_hormone_therapy=no; exclude_menstruating=no; "
-                         "adjustment=Model 1; age_bmi=groups; cycle_term=no", "--output",
+                         "adjustment=Model 1; age_bmi=groups; cycle_term=no; design_df=r_survey",
+                         "--output",
                          str(tmp_path),
                          "--no-progress", "--n-jobs", "1")
     assert result.returncode == 0, result.stderr

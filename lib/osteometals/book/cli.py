@@ -277,12 +277,17 @@ def pdf() -> None:
     typer.echo(f"PDF: {build_pdf()}")
 
 
-@app.command()
-def bench() -> None:
-    """Time BKMR (ours exact and approximate, kernelmix) and WQS."""
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Time BKMR (ours exact and approximate, kernelmix), WQS, qgcomp and the robustness runs.
+
+    Extra options go to the bench, e.g. ``osteometals bench --robustness-only``
+    (``osteometals bench --help-bench`` lists them).
+    """
     from osteometals.book.bench import main
 
-    main()
+    args = ["--help" if a == "--help-bench" else a for a in ctx.args]
+    main(args)
 
 
 def _parse_pairs(args: list[str]) -> dict[str, str]:

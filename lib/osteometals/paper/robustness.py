@@ -705,6 +705,16 @@ def median_by_level(results: pd.DataFrame, claim: str) -> pd.DataFrame:
     return by_level
 
 
+def unavailable_sentence() -> str:
+    """One sentence on the declared levels not computed yet (or that there are none)."""
+    missing = unavailable_levels()
+    if missing.empty:
+        return "Every declared level is computed."
+    return ("Declared but not computed yet, because the options they need are still being "
+            f"added to the book: {'; '.join(missing['text'])}. When they arrive, a rerun "
+            "computes only the specifications they add.")
+
+
 def unavailable_levels() -> pd.DataFrame:
     """Declared levels not computed yet: ``dimension, label, level, missing``, and
     ``text``, e.g. ``"valid lumbar spine: iscd_two_or_more"``."""
