@@ -177,7 +177,7 @@ def test_quote_for_the_discussion_and_the_scorecard(tmp_path):
     # 12 of the 13 specifications have an estimate; 8 of them are above 1, 4 significant
     assert text == ("Across the specifications of the robustness chapter, Cd Q4 vs Q1 odds "
                     "ratio of osteoporosis: 67% of 12 with the paper's sign, 33% significant "
-                    "in it; Se Q3 vs Q1 odds ratio of osteoporosis: not run.")
+                    "in that direction; Se Q3 vs Q1 odds ratio of osteoporosis: not run.")
 
 
 def test_read_summary_names_what_is_wrong(tmp_path):

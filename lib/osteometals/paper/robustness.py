@@ -619,7 +619,7 @@ def quote(summary: pd.DataFrame, claims: Sequence[str] = QUOTED) -> str:
     str
         E.g. "Across the specifications of the robustness chapter, Cd Q4 vs Q1
         odds ratio of osteoporosis: 81% of 30 with the paper's sign, 40%
-        significant in it; ...".
+        significant in that direction; ...".
     """
     rows = summary.set_index("claim")
     parts = []
@@ -631,7 +631,7 @@ def quote(summary: pd.DataFrame, claims: Sequence[str] = QUOTED) -> str:
         r = rows.loc[name]
         n = int(r["n_specs"]) - int(r["n_failed"])
         parts.append(f"{label}: {_pct(r['share_sign'])} of {n:,} with the paper's sign, "
-                     f"{_pct(r['share_significant'])} significant in it")
+                     f"{_pct(r['share_significant'])} significant in that direction")
     return "Across the specifications of the robustness chapter, " + "; ".join(parts) + "."
 
 
