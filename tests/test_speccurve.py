@@ -95,6 +95,22 @@ def test_dimension_importance_finds_the_dimension_that_moves_the_estimate():
     assert med[("big", "y")] - med[("big", "n")] == pytest.approx(1.0, abs=0.1)
 
 
+
+def test_a_nested_dimension_does_not_take_the_effect_of_its_parent():
+    """The design df applies only to design-based fits (n/a when unweighted): weighting
+    moves the estimate, the df does not, and must not be credited with it."""
+    rng = np.random.default_rng(1)
+    rows = [{"weighting": w, "design_df": d if w == "design" else "n/a",
+             "b": 1.0 * (w == "design") + rng.normal(0, 0.01)}
+            for w in ("design", "unweighted") for d in ("r_survey", "psu_minus_strata")
+            for _ in range(5)]
+    imp, by_level = dimension_importance(pd.DataFrame(rows), ["design_df", "weighting"])
+    share = imp.set_index("dimension")["share_variance"]
+    assert share["weighting"] == pytest.approx(1.0, abs=0.01)
+    assert share["design_df"] < 0.01
+    assert "n/a" not in set(by_level["level"])
+
+
 # --------------------------------------------------------------------------- the book's space
 
 

@@ -351,20 +351,28 @@ def dimension_importance(frame: pd.DataFrame, dimensions: Sequence[str],
         (number seen), ``share_variance`` (one-way eta squared: the share of
         the variance of ``value`` over specifications that the dimension's
         level means explain), ``range_median`` (largest minus smallest
-        median by level).
+        median by level). A dimension that applies only under some levels of
+        another (n/a elsewhere, e.g. the design df under design-based fits)
+        is judged within the specifications where it applies: its levels'
+        between-group sum of squares there, over the total of all.
     by_level : pandas.DataFrame
-        ``dimension, level, n, median, q25, q75`` of ``value``.
+        ``dimension, level, n, median, q25, q75`` of ``value`` (n/a rows left out).
     """
     f = frame[np.isfinite(frame[value].astype(float))]
     y = f[value].to_numpy(dtype=float)
     total = float(np.sum((y - y.mean()) ** 2)) if len(y) else 0.0
     rows, levels = [], []
     for dim in dimensions:
-        groups = f.groupby(f[dim].astype(str), sort=False, observed=True)[value]
+        # a nested dimension is judged where it applies: its n/a group would carry the
+        # effect of the dimension it is nested in
+        applies = (f[dim].astype(str) != NA).to_numpy()
+        sub = f[applies]
+        groups = sub.groupby(sub[dim].astype(str), sort=False, observed=True)[value]
         stats_ = groups.agg(["size", "mean", "median",
                              lambda s: s.quantile(0.25), lambda s: s.quantile(0.75)])
         stats_.columns = ["n", "mean", "median", "q25", "q75"]
-        between = float(np.sum(stats_["n"] * (stats_["mean"] - y.mean()) ** 2))
+        centre = y[applies].mean() if applies.any() else 0.0
+        between = float(np.sum(stats_["n"] * (stats_["mean"] - centre) ** 2))
         rows.append({"dimension": dim, "levels": len(stats_),
                      "share_variance": between / total if total > 0 else 0.0,
                      "range_median": float(stats_["median"].max() - stats_["median"].min())
