@@ -14,7 +14,13 @@
 * quantile g-computation on the analysis cohort (five metals, Model 3
   covariates, osteoporosis): the conditional estimator and the marginal one
   with 200 bootstraps on two workers (chapter 5's defaults), beside one WQS
-  analysis (100 bootstraps, both directions) on the same data.
+  analysis (100 bootstraps, both directions) on the same data;
+* the robustness budget (:func:`run_robustness`): design-based logistic fits
+  per second per core on the cohort, and where a fit's time goes;
+  specifications per second on a sample of the whole space with one and two
+  local processes and with two Dask workers; the size of the full space and
+  its time extrapolated from measured per-task costs; and the robustness
+  chapter at its defaults from a cold cache.
 
 All BKMR timings use one chain, component-wise variable selection, five
 exposures, and count warm-up and retained iterations alike (our sampler
@@ -272,9 +278,289 @@ def main(argv: Sequence[str] | None = None) -> dict:
     p.add_argument("--n-knots", type=int, default=DEFAULTS["n_knots"])
     p.add_argument("--no-wqs", action="store_true")
     p.add_argument("--no-qgcomp", action="store_true")
+    p.add_argument("--no-robustness", action="store_true")
+    p.add_argument("--robustness-only", action="store_true")
+    p.add_argument("--no-chapter", action="store_true",
+                   help="robustness: skip the cold-cache run of the chapter")
     a = p.parse_args([] if argv is None else list(argv))
-    return run(exact=a.exact, knots=a.knots, kernelmix_iterations=a.kernelmix,
-               n_knots=a.n_knots, wqs=not a.no_wqs, qgcomp=not a.no_qgcomp)
+    if a.robustness_only:
+        return run_robustness(chapter=not a.no_chapter)
+    res = run(exact=a.exact, knots=a.knots, kernelmix_iterations=a.kernelmix,
+              n_knots=a.n_knots, wqs=not a.no_wqs, qgcomp=not a.no_qgcomp)
+    if not a.no_robustness:
+        res["robustness"] = run_robustness(chapter=not a.no_chapter)
+    return res
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def time_fits(n: int = 40) -> dict:
+    """Design-based logistic fits per second on one core, on the analysis cohort.
+
+    Model 3 with Cd quartiles (the largest logistic model), single-threaded
+    BLAS, after one warm-up fit: through the formula interface
+    (:func:`osteometals.paper.regression.fit`) and through the design-matrix
+    interface the robustness claims use. A profile of the matrix path gives the
+    share of its time in the design variance (``SurveyDesign.variance``), the
+    point estimates (``fit_arrays``, statsmodels' IRLS), the model-based
+    covariance, the model arrays and the rest.
+
+    Returns
+    -------
+    dict
+        ``formula_per_s``, ``matrix_per_s`` (per second of wall time),
+        ``formula_per_cpu_s``, ``matrix_per_cpu_s`` (per second of this
+        process's CPU time: the rate of one core of its own, which the wall
+        time of a shared machine understates), ``formula_share`` (share of a
+        formula fit spent building the model matrix) and ``profile`` (share
+        by part of a matrix fit).
+    """
+    import cProfile
+    import pstats
+
+    import pandas as pd
+    from threadpoolctl import threadpool_limits
+
+    from osteometals.nhanes import cohort
+    from osteometals.paper import regression
+    from osteometals.paper.models import LOGISTIC_MODELS
+    from osteometals.stats import survey
+    from osteometals.stats.coding import dummy_code
+
+    d = regression.add_quartiles(cohort.get_cohort().data)
+    covs = list(LOGISTIC_MODELS["Model 3"])
+    X = pd.concat([pd.DataFrame({"Intercept": 1.0}, index=d.index),
+                   dummy_code(d, ["cd_q", *covs])], axis=1)
+    y, design = d["op"].astype(float), d[["weight", "stratum", "psu"]]
+    out = {}
+    with threadpool_limits(1):
+        for name, call in (("formula", lambda: regression.fit(d, "op", "cd_q", covs)),
+                           ("matrix", lambda: survey.svyglm((y, X), design, "binomial"))):
+            call()
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(n):
+                call()
+            out[f"{name}_per_s"] = n / (time.perf_counter() - t0)
+            out[f"{name}_per_cpu_s"] = n / (time.process_time() - c0)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(10):
+            regression.fit(d, "op", "cd_q", covs)
+        prof.disable()
+        st = pstats.Stats(prof).stats
+        total = sum(v[3] for k, v in st.items() if k[2] == "svyglm")
+        mm = sum(v[3] for k, v in st.items() if k[2] == "model_matrix")
+        out["formula_share"] = mm / total if total else float("nan")
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(20):
+            survey.svyglm((y, X), design, "binomial")
+        prof.disable()
+        st = pstats.Stats(prof).stats
+        total = sum(v[3] for k, v in st.items() if k[2] == "svyglm")
+        parts = {p: sum(v[3] for k, v in st.items() if k[2] == p)
+                 for p in ("variance", "fit_arrays", "model_cov", "_model_arrays")}
+        out["profile"] = {**{k: v / total for k, v in parts.items()},
+                          "rest": 1 - sum(parts.values()) / total}
+    return out
+
+
+def _timed_tasks(tasks) -> dict:
+    """Seconds of each task run in this process (cohorts already prepared)."""
+    from osteometals.paper import robustness as rb
+
+    seconds = {}
+    for t in tasks:
+        t0 = time.perf_counter()
+        rb.evaluate(t)
+        seconds[t.key] = time.perf_counter() - t0
+    return seconds
+
+
+def time_specifications(per_claim: int = 4, seed: int = 7) -> dict:
+    """Specifications per second on a random sample of the whole space.
+
+    ``per_claim`` specifications per claim are drawn from the whole declared
+    space (every available level, all cycles); their cohorts and imputations
+    are built first (not timed), then the same tasks run three times into
+    empty result caches: one local process, two local processes (joblib),
+    and two Dask workers of a ``LocalCluster`` on this machine.
+
+    Returns
+    -------
+    dict
+        ``n`` tasks, ``per_s`` by runner (``local1``, ``local2``, ``dask2``),
+        ``speedup_local2``, ``speedup_dask2`` (over one process),
+        ``seconds`` per task by claim and missing-data level (for
+        :func:`full_space`).
+    """
+    import tempfile
+
+    from dask.distributed import LocalCluster
+
+    from osteometals.paper import robustness as rb
+    from osteometals.stats.tasks import ResultCache
+
+    tasks = rb.plan(None, {}, per_claim, seed, fingerprint=rb.data_fingerprint())
+    for cohort_, settings in {t.cohort: (t.cohort, t.settings) for t in tasks}.values():
+        rb.prepare((cohort_, settings))
+    seconds = _timed_tasks(tasks)  # one process, warm: per-task costs
+    frame = rb.tasks_frame(tasks).assign(seconds=lambda f: f["key"].map(seconds))
+    per_task = frame.groupby(["claim", "missing_data"])["seconds"].mean()
+    out = {"n": len(tasks), "per_s": {}, "seconds": per_task}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, kwargs in (("local1", {"n_jobs": 1}), ("local2", {"n_jobs": 2})):
+            t0 = time.perf_counter()
+            rb.run(None, {}, per_claim, seed, cache=ResultCache(f"{tmp}/{name}"),
+                   progress=False, **kwargs)
+            out["per_s"][name] = len(tasks) / (time.perf_counter() - t0)
+        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address=None) as cluster:
+            t0 = time.perf_counter()
+            rb.run(None, {}, per_claim, seed, cache=ResultCache(f"{tmp}/dask"),
+                   scheduler=cluster.scheduler_address, progress=False)
+            out["per_s"]["dask2"] = len(tasks) / (time.perf_counter() - t0)
+    out["speedup_local2"] = out["per_s"]["local2"] / out["per_s"]["local1"]
+    out["speedup_dask2"] = out["per_s"]["dask2"] / out["per_s"]["local1"]
+    return out
+
+
+def full_space(seconds_per_task, cohort_seconds: float, impute_seconds: float) -> dict:
+    """Size of the full space and its time, extrapolated from measured per-task costs.
+
+    Parameters
+    ----------
+    seconds_per_task : pandas.Series
+        Mean seconds by (claim, missing-data level), from :func:`time_specifications`.
+    cohort_seconds, impute_seconds : float
+        Seconds to build one cohort and to impute one (measured).
+
+    Returns
+    -------
+    dict
+        ``today`` (every available level) and ``declared`` (the declared
+        levels, as if all were available): the number of claim-specifications,
+        of cohorts and of imputations (one per imputed cohort population, shared
+        by its T-score references), and the extrapolated core-hours.
+    """
+    from dataclasses import replace
+
+    from osteometals.paper import robustness as rb
+    from osteometals.paper import specs
+    from osteometals.paper.claims import CLAIMS
+    from osteometals.stats.speccurve import Space
+
+    declared = Space(tuple(replace(d, levels=tuple(replace(lv, available=True)
+                                                   for lv in d.levels))
+                           for d in specs.SPACE.dimensions))
+    out = {}
+    for label, space in (("today", specs.SPACE), ("declared", declared)):
+        every = space.factorial()
+        n, core_s, cohorts = 0, 0.0, set()
+        for name, claim in CLAIMS.items():
+            for item in rb.claim_space(claim, every):
+                spec = dict(item)
+                n += 1
+                cohorts.add(tuple((k, spec[k]) for k in specs.COHORT_DIMENSIONS))
+                key = (name, spec["missing_data"])
+                core_s += float(seconds_per_task.get(key, seconds_per_task.mean()))
+        # one imputation serves every T-score reference (robustness.impute_cohort)
+        n_mi = len({tuple(kv for kv in c if kv[0] not in specs.T_SCORE_DIMENSIONS)
+                    for c in cohorts if dict(c)["missing_data"] == "mi"})
+        core_s += len(cohorts) * cohort_seconds + n_mi * impute_seconds
+        out[label] = {"specifications": n, "cohorts": len(cohorts), "imputed": n_mi,
+                      "core_hours": core_s / 3600}
+    return out
+
+
+def time_cohort_and_imputation() -> tuple[float, float]:
+    """Seconds to build one cohort (no cache) and to impute one (m = 20)."""
+    from osteometals.nhanes import cohort
+    from osteometals.paper import robustness as rb
+    from osteometals.paper.claims import DEFAULT_SETTINGS
+
+    t0 = time.perf_counter()
+    data = cohort.build_cohort(require_complete_covariates=False).data
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rb.impute_cohort(data, DEFAULT_SETTINGS)
+    return build, time.perf_counter() - t0
+
+
+def time_chapter_cold() -> tuple[float, float] | None:
+    """Wall and CPU seconds of ``osteometals run 07_robustness`` at its defaults, cold cache.
+
+    The run gets an empty ``OSTEOMETALS_CACHE`` (the NHANES files are copied
+    from the mirror, and every cohort, imputation and result is computed) and
+    runs with the chapter's default two worker processes. The CPU seconds are
+    those of the run and all its (finished) child processes: on a machine
+    whose two cores are not shared, the wall time is at least half of them.
+    None if the mirror is missing or the run fails.
+    """
+    import resource
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    if not os.environ.get("NHANES_MIRROR"):
+        return None
+    exe = Path(sys.executable).parent / "osteometals"
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "OSTEOMETALS_CACHE": f"{tmp}/nhanes"}
+        t0, c0 = time.perf_counter(), cpu()
+        done = subprocess.run([str(exe), "run", "07_robustness"], env=env,
+                              capture_output=True, text=True)
+        wall, used = time.perf_counter() - t0, cpu() - c0
+    return (wall, used) if done.returncode == 0 else None
+
+
+def run_robustness(chapter: bool = True, echo=print) -> dict:
+    """Print the robustness budget (see the module notes) and return it."""
+    res: dict = {}
+    echo("Robustness (specification curves):")
+    fits = time_fits()
+    res["fits"] = fits
+    echo(f"  design-based logistic fits per second per core (Model 3, target >= 20): "
+         f"formula {fits['formula_per_cpu_s']:.1f}, design matrix "
+         f"{fits['matrix_per_cpu_s']:.1f} per CPU second (per wall second on this shared "
+         f"machine: {fits['formula_per_s']:.1f} and {fits['matrix_per_s']:.1f})")
+    echo(f"    formula path: {fits['formula_share']:.0%} of a fit builds the model matrix "
+         f"(formulaic); matrix path: " + ", ".join(
+             f"{k.strip('_')} {v:.0%}" for k, v in fits["profile"].items()))
+    build, impute = time_cohort_and_imputation()
+    res["cohort_seconds"], res["impute_seconds"] = build, impute
+    echo(f"  one cohort from the raw files: {build:.1f} s; its imputation (m = 20): "
+         f"{impute:.1f} s")
+    specs_ = time_specifications()
+    res["specifications"] = specs_
+    per_s = specs_["per_s"]
+    echo(f"  specifications per second, sample of {specs_['n']} from the whole space: "
+         f"1 process {per_s['local1']:.2f}, 2 processes {per_s['local2']:.2f} "
+         f"(x{specs_['speedup_local2']:.2f}), 2 Dask workers {per_s['dask2']:.2f} "
+         f"(x{specs_['speedup_dask2']:.2f} over 1 process, "
+         f"x{per_s['dask2'] / per_s['local2']:.2f} over 2 processes)")
+    full = full_space(specs_["seconds"], build, impute)
+    res["full_space"] = full
+    for label, f in full.items():
+        echo(f"  full space ({label}): {f['specifications']:,} claim-specifications, "
+             f"{f['cohorts']:,} cohorts ({f['imputed']:,} imputed): about "
+             f"{f['core_hours']:.1f} core-hours, {f['core_hours'] / 2:.1f} h on 2 cores "
+             "(extrapolated from the measured per-task costs)")
+    if chapter:
+        res["chapter_seconds"] = timing = time_chapter_cold()
+        text = ("failed or unavailable" if timing is None else
+                f"{timing[0]:.0f} s wall on this (shared) machine; {timing[1]:.0f} CPU s, "
+                f"i.e. {timing[1] / 2:.0f} s on 2 unshared cores if both stay busy "
+                "(budget 180 s)")
+        echo(f"  chapter 07 at its defaults, cold cache, 2 processes: {text}")
+    return res
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Annotated, NoReturn
 
@@ -276,12 +277,17 @@ def pdf() -> None:
     typer.echo(f"PDF: {build_pdf()}")
 
 
-@app.command()
-def bench() -> None:
-    """Time BKMR (ours exact and approximate, kernelmix) and WQS."""
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Time BKMR (ours exact and approximate, kernelmix), WQS, qgcomp and the robustness runs.
+
+    Extra options go to the bench, e.g. ``osteometals bench --robustness-only``
+    (``osteometals bench --help-bench`` lists them).
+    """
     from osteometals.book.bench import main
 
-    main()
+    args = ["--help" if a == "--help-bench" else a for a in ctx.args]
+    main(args)
 
 
 def _parse_pairs(args: list[str]) -> dict[str, str]:
@@ -372,3 +378,112 @@ def cohort(
     typer.echo(format_rows(flow.to_dict("records"), ["step", "n_in", "n_excluded", "n_out"]))
     n, n_op = len(result.data), int(result.data["op"].sum())
     typer.echo(f"\ncohort: n = {n}, osteoporosis = {n_op} ({100 * n_op / n:.1f}%)")
+
+
+def _without_scheduler(argv: Sequence[str]) -> str:
+    """The command line ``argv`` with its ``--scheduler`` option removed (the local fallback)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--scheduler":
+            skip = True
+            continue
+        if arg.startswith("--scheduler="):
+            continue
+        out.append(arg)
+    return shlex.join(["osteometals", *out])
+
+
+@app.command("robustness")
+def robustness_command(
+    claims: str = typer.Option(
+        "", help="Comma-separated claim names (default: every claim; see --list)."),
+    levels: str = typer.Option(
+        "", help="Levels to keep, e.g. 'cycles=H+P,H; weighting=design' (see --list)."),
+    spec_file: str = typer.Option(
+        "", help="TOML or JSON file with [levels] (and optionally claims, max_specs, seed)."),
+    max_specs: int = typer.Option(
+        5000, min=1, help="Specifications per claim; larger spaces get a seeded random sample."),
+    max_cohorts: int = typer.Option(
+        0, min=0, help="Cohort specifications to sample first (stratified by missing-data "
+        "level); 0: every cohort."),
+    seed: int = typer.Option(2025, min=0, help="Seed of the sample, the imputations and WQS."),
+    scheduler: str = typer.Option(
+        "", help="Dask scheduler address tcp://HOST:PORT; default: this machine (joblib)."),
+    n_jobs: int = typer.Option(2, min=1, help="Local worker processes (without --scheduler)."),
+    mi_m: int = typer.Option(20, min=2, help="Imputations of the multiple-imputation level."),
+    wqs_b: int = typer.Option(100, min=1, help="WQS bootstrap samples."),
+    output: str = typer.Option(
+        "runs/robustness", help="Folder for robustness_results.csv and claim_summary.csv."),
+    list_space: bool = typer.Option(
+        False, "--list", help="Show the claims and the declared space, then stop."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show how many specifications would run, then stop."),
+    progress: bool = typer.Option(True, help="Progress bars."),
+) -> None:
+    """Specification curves of the paper's headline claims, locally or on a Dask cluster.
+
+    Every claim is computed under every specification of the declared space
+    (or a seeded random sample of --max-specs per claim). Results are cached
+    per specification, so a rerun computes only new cells and an interrupted
+    run resumes. Unknown claims, dimensions or levels fail before any work.
+    """
+    import sys
+    from pathlib import Path
+
+    from osteometals.paper import robustness as rb
+    from osteometals.paper import specs
+    from osteometals.paper.claims import CLAIMS, ClaimSettings
+    from osteometals.stats.speccurve import SpaceError
+    from osteometals.stats.tasks import SchedulerUnreachable
+
+    if list_space:
+        for c in CLAIMS.values():
+            typer.echo(f"{c.name:<16} {c.estimand}  [paper: {c.paper.source}]")
+        table = specs.SPACE.table()
+        table["level"] = table["level"] + table["available"].map({True: "", False: " *"})
+        typer.echo("")
+        typer.echo(format_rows(table.to_dict("records"), ["group", "dimension", "level", "why"]))
+        waiting = sorted(set(table.loc[~table["available"], "missing"]))
+        if waiting:
+            typer.echo("\n* declared, not available yet: " + "; ".join(waiting))
+        return
+    try:
+        selection = specs.parse_levels(levels)
+        names = [c.strip() for c in claims.split(",") if c.strip()]
+        if spec_file:
+            loaded = specs.load_spec_file(spec_file, tuple(CLAIMS))
+            selection = {**loaded["levels"], **selection}
+            names = names or list(loaded.get("claims", ()))
+            max_specs = loaded.get("max_specs", max_specs)
+            seed = loaded.get("seed", seed)
+        settings = ClaimSettings(mi_m=mi_m, wqs_b=wqs_b, seed=seed)
+        tasks = rb.plan(names or None, selection, max_specs, seed, settings,
+                        max_cohorts=max_cohorts or None)
+    except SpaceError as err:
+        fail(str(err), code=2)
+    counts = rb.tasks_frame(tasks)["claim"].value_counts(sort=False)
+    typer.echo(f"{len(tasks):,} specifications: " + ", ".join(
+        f"{k} {v:,}" for k, v in counts.items()))
+    if dry_run:
+        return
+    _ensure_data()
+    where = scheduler or f"this machine ({n_jobs} processes)"
+    typer.echo(f"running on {where} ...")
+    try:
+        results = rb.run(names or None, selection, max_specs, seed, settings,
+                         scheduler=scheduler or None, n_jobs=n_jobs, progress=progress,
+                         max_cohorts=max_cohorts or None)
+    except SchedulerUnreachable as err:
+        fail(f"{err}. Check the address and that the scheduler is running; to run on this "
+             f"machine instead: {_without_scheduler(sys.argv[1:])}")
+    summary, sentences = rb.claim_summary(results)
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out / "robustness_results.csv", index=False)
+    summary.to_csv(out / "claim_summary.csv", index=False)
+    for text in sentences.values():
+        typer.echo(f"- {text}")
+    typer.echo(f"results: {out / 'robustness_results.csv'}, {out / 'claim_summary.csv'}")

@@ -10,7 +10,7 @@ transcribed from the text extracted from the published PDF
 
 The transcription is data: one CSV file per table in the folder ``peng2025/``
 beside this module (``cutpoints.csv``, ``table1.csv`` ... ``table4.csv``,
-``interactions.csv``, ``text_numbers.csv``), one printed number, or one
+``interactions.csv``, ``text_numbers.csv``, ``findings.csv``), one printed number, or one
 printed estimate with its interval and P-value, per row. The functions here
 read them and return tidy frames. Names follow
 :mod:`osteometals.nhanes.variables`: metals by key (``"pb"`` ...), covariates
@@ -60,6 +60,7 @@ __all__ = [
     "SITE_LABELS",
     "STRATA",
     "cutpoints",
+    "findings",
     "inconsistencies",
     "interactions",
     "se_from_beta_p",
@@ -107,7 +108,7 @@ DATA_DIR = Path(__file__).with_name("peng2025")
 _TEXT = ["metal", "quartile", "model", "outcome", "stratifier", "stratum", "variable", "level",
          "group", "summary", "p_relation", "reading", "note", "label", "key", "source",
          "matches_table", "id", "table", "location", "kind", "description", "printed",
-         "expected"]
+         "expected", "quote"]
 
 
 @functools.cache
@@ -287,6 +288,23 @@ def text_numbers() -> pd.DataFrame:
         equal, or empty).
     """
     return _read("text_numbers").copy()
+
+
+def findings() -> pd.DataFrame:
+    """The paper's qualitative findings that print no number (``findings.csv``).
+
+    Directions the paper states in words (it prints no per-SD or WQS index
+    estimate), each with the sentence it comes from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``key``, ``direction`` (+1 raises the odds of osteoporosis,
+        -1 lowers them), ``metal`` (the metal the finding is about; for the
+        WQS index, the metal with the largest weight), ``source`` and
+        ``quote``.
+    """
+    return _read("findings").copy()
 
 
 # --------------------------------------------------------------------------
