@@ -41,7 +41,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ import pandas as pd
 
 from osteometals.nhanes import spine, tscore
 from osteometals.nhanes.exclusions import EXCLUSIONS, exclusion_reason
+from osteometals.nhanes.files import Loader, table_reader
 from osteometals.nhanes.options import (
     CHOICES,
     SCHEMA_VERSION,
@@ -64,8 +65,6 @@ __all__ = [
     "build_cohort", "cache_key", "get_cohort", "multiverse", "pooled_weight", "recode_special",
     "summary",
 ]
-
-Loader = Callable[[str], pd.DataFrame]
 
 #: Cycle key -> (label used in the ``cycle`` column, table-name pattern).
 CYCLES: dict[str, tuple[str, str]] = {
@@ -744,8 +743,7 @@ def vertebrae_of_hip_sample(
         One row per woman: ``seqn, cycle, age, n_vertebrae`` (valid vertebrae,
         0-4) and ``released`` (True if NCHS released a total spine BMD).
     """
-    if loader is None:
-        from osteometals.nhanes.files import load_table as loader
+    loader = table_reader(loader)
     opts = as_options(options).replace(required_sites=("femur", "neck"),
                                        spine_rule="all_four",
                                        require_complete_covariates=False)
