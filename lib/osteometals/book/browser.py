@@ -35,7 +35,7 @@ import re
 import struct
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -183,6 +183,21 @@ def _is_local(url: str) -> bool:
     return parts.scheme in {"file", "data", "blob", "about"} or parts.hostname in _LOOPBACK
 
 
+def _route_outside(target: Any, external: list[str], answer: Callable[[Any, str], None]
+                   ) -> None:
+    """Let loopback requests through; record any other's URL and ``answer(route, url)`` it."""
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+            return
+        external.append(url)
+        answer(route, url)
+
+    target.route("**/*", handle)
+
+
 def keep_local(target: Any, external: list[str], mathjax: Path | None = None) -> None:
     """Answer every request that leaves loopback locally, and record its URL.
 
@@ -194,20 +209,13 @@ def keep_local(target: Any, external: list[str], mathjax: Path | None = None) ->
 
     Parameters
     ----------
-    target : playwright.sync_api.Page or BrowserContext
-        Where to install the route.
-    external : list of str
-        Receives the URL of every outside request, in order.
+    target, external
+        As :func:`block_outside` (``external`` receives every outside URL).
     mathjax : Path, optional
         A MathJax 3 ``es5`` folder (see :func:`local_mathjax`).
     """
 
-    def handle(route: Any) -> None:
-        url = route.request.url
-        if _is_local(url):
-            route.continue_()
-            return
-        external.append(url)
+    def answer(route: Any, url: str) -> None:
         match = _MATHJAX_CDN.match(url)
         if mathjax is not None and match:
             path = (mathjax / match["file"]).resolve()
@@ -217,7 +225,7 @@ def keep_local(target: Any, external: list[str], mathjax: Path | None = None) ->
         kind = mimetypes.guess_type(urlsplit(url).path)[0] or "text/plain"
         route.fulfill(status=200, body="", content_type=kind)
 
-    target.route("**/*", handle)
+    _route_outside(target, external, answer)
 
 
 def block_outside(target: Any, external: list[str]) -> None:
@@ -234,16 +242,7 @@ def block_outside(target: Any, external: list[str]) -> None:
     external : list of str
         Receives the URL of every refused request, in order.
     """
-
-    def handle(route: Any) -> None:
-        url = route.request.url
-        if _is_local(url):
-            route.continue_()
-            return
-        external.append(url)
-        route.abort("blockedbyclient")
-
-    target.route("**/*", handle)
+    _route_outside(target, external, lambda route, url: route.abort("blockedbyclient"))
 
 
 #: An absolute path of the building machine as it would leak into a page

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -303,11 +303,16 @@ def _parse_pairs(args: list[str]) -> dict[str, str]:
     return pairs
 
 
-def _choices(field: str) -> str:
-    """``"one of a, b"`` for a CohortOptions field (help text of the cohort command)."""
+def _choice(field: str, what: str) -> Any:
+    """The cohort command's option for a :class:`CohortOptions` field with fixed values."""
     from osteometals.nhanes.options import CHOICES
 
-    return "one of " + ", ".join(CHOICES[field])
+    return typer.Option(None, help=f"{what}: one of {', '.join(CHOICES[field])}.")
+
+
+def _exclusion(flag: str, women: str) -> Any:
+    """The cohort command's flag for an optional exclusion (off by default)."""
+    return typer.Option(False, flag, help=f"Exclude women {women}.")
 
 
 @app.command()
@@ -317,32 +322,22 @@ def cohort(
     min_age: int = typer.Option(None, help="Minimum age in years, 20 to 80."),
     required_sites: str = typer.Option(
         None, help="BMD sites that must be measured, joined by ',' or '+' (femur, neck, spine)."),
-    spine_reference: str = typer.Option(
-        None, help=f"Lumbar-spine T-score reference: {_choices('spine_reference')}."),
-    femur_reference: str = typer.Option(
-        None, help=f"Total-femur T-score reference: {_choices('femur_reference')}."),
-    neck_reference: str = typer.Option(
-        None, help=f"Femoral-neck T-score reference: {_choices('neck_reference')}."),
-    spine_rule: str = typer.Option(
-        None, help=f"Which spine BMD is valid: {_choices('spine_rule')}."),
+    spine_reference: str = _choice("spine_reference", "Lumbar-spine T-score reference"),
+    femur_reference: str = _choice("femur_reference", "Total-femur T-score reference"),
+    neck_reference: str = _choice("neck_reference", "Femoral-neck T-score reference"),
+    spine_rule: str = _choice("spine_rule", "Which spine BMD is valid"),
     require_complete_covariates: bool = typer.Option(
         None, "--require-complete-covariates/--allow-missing-covariates",
         help="Drop women with any missing covariate (default) or keep them."),
-    diabetes_borderline: str = typer.Option(
-        None, help=f"How DIQ010 'borderline' is coded: {_choices('diabetes_borderline')}."),
-    parent_op_definition: str = typer.Option(
-        None, help=f"Parental osteoporosis: {_choices('parent_op_definition')}."),
-    fracture_definition: str = typer.Option(
-        None, help=f"Previous fractures: {_choices('fracture_definition')}."),
-    exclude_op_treatment: bool = typer.Option(
-        False, "--exclude-op-treatment",
-        help="Exclude women told to take an osteoporosis medicine (OSQ072)."),
-    exclude_hormone_therapy: bool = typer.Option(
-        False, "--exclude-hormone-therapy",
-        help="Exclude women who ever used female hormones (RHQ540)."),
-    exclude_menstruating: bool = typer.Option(
-        False, "--exclude-menstruating",
-        help="Exclude women with a period in the past 12 months (RHQ031)."),
+    diabetes_borderline: str = _choice("diabetes_borderline", "How DIQ010 'borderline' is coded"),
+    parent_op_definition: str = _choice("parent_op_definition", "Parental osteoporosis"),
+    fracture_definition: str = _choice("fracture_definition", "Previous fractures"),
+    exclude_op_treatment: bool = _exclusion(
+        "--exclude-op-treatment", "told to take an osteoporosis medicine (OSQ072)"),
+    exclude_hormone_therapy: bool = _exclusion(
+        "--exclude-hormone-therapy", "who ever used female hormones (RHQ540)"),
+    exclude_menstruating: bool = _exclusion(
+        "--exclude-menstruating", "with a period in the past 12 months (RHQ031)"),
     refresh: bool = typer.Option(False, help="Rebuild even if cached."),
 ) -> None:
     """Build the analysis cohort and print its exclusion flow, n and osteoporosis count.

@@ -25,16 +25,15 @@ intercept-only model equals the linearisation SE of ``svymean``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from osteometals.nhanes import nchs_published, spine, tscore
+from osteometals.nhanes.files import Loader, table_reader
 from osteometals.stats.survey import svyglm
-
-Loader = Callable[[str], pd.DataFrame]
 
 #: Exam weight of each cycle's DXA sample.
 EXAM_WEIGHT: dict[str, str] = {"H": "WTMEC2YR", "P": "WTMECPRP"}
@@ -73,9 +72,9 @@ def dxa_sample(cycle: str, spine_rule: str = "iscd_two_or_more",
     cycle : {"H", "P"}
     spine_rule : {"all_four", "iscd_two_or_more"}
         How the lumbar-spine BMD is formed (:mod:`osteometals.nhanes.spine`).
-    loader : callable, optional
-        ``loader(table) -> DataFrame``; default
-        :func:`osteometals.nhanes.files.load_table`.
+    loader : Loader, optional
+        Reads the DEMO, DXXFEM and DXXSPN tables
+        (:func:`~osteometals.nhanes.files.table_reader`).
 
     Returns
     -------
@@ -86,8 +85,7 @@ def dxa_sample(cycle: str, spine_rule: str = "iscd_two_or_more",
     """
     if cycle not in EXAM_WEIGHT:
         raise ValueError(f"unknown cycle {cycle!r}; allowed: {list(EXAM_WEIGHT)}")
-    if loader is None:
-        from osteometals.nhanes.files import load_table as loader
+    loader = table_reader(loader)
     pattern = PATTERN[cycle]
     demo = loader(pattern.format("DEMO"))
     fem = loader(pattern.format("DXXFEM"))[["SEQN", "DXXNKBMD"]]

@@ -41,7 +41,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ import pandas as pd
 
 from osteometals.nhanes import spine, tscore
 from osteometals.nhanes.exclusions import EXCLUSIONS, exclusion_reason
+from osteometals.nhanes.files import Loader, table_reader
 from osteometals.nhanes.options import (
     CHOICES,
     SCHEMA_VERSION,
@@ -64,8 +65,6 @@ __all__ = [
     "build_cohort", "cache_key", "get_cohort", "multiverse", "pooled_weight", "recode_special",
     "summary",
 ]
-
-Loader = Callable[[str], pd.DataFrame]
 
 #: Cycle key -> (label used in the ``cycle`` column, table-name pattern).
 CYCLES: dict[str, tuple[str, str]] = {
@@ -96,51 +95,36 @@ COMPONENTS: tuple[str, ...] = (
 #: answers, its refused/don't know being 77/99. The spine files' invalidity
 #: codes (DXXL<i>BCC: 0 valid, 1/3/4/5/6 reasons) are real codes, not
 #: refusals, and their BMC / area / BMD are measurements: empty sets.
+def _codes(codes: tuple[int, ...], *variables: str) -> dict[str, frozenset[int]]:
+    """The same refused / don't know ``codes`` for each of ``variables``."""
+    return dict.fromkeys(variables, frozenset(codes))
+
+
 SPECIAL_CODES: dict[str, frozenset[int]] = {
-    # DEMO
-    "RIAGENDR": frozenset(),
-    "RIDAGEYR": frozenset(),  # 0-79, 80 = 80 years and over
-    "RIDRETH1": frozenset(),
-    "DMDEDUC2": frozenset({7, 9}),
-    "DMDMARTL": frozenset({77, 99}),  # H only
-    "DMDMARTZ": frozenset({77, 99}),  # P only
+    # DEMO: RIDAGEYR 0-79, 80 = 80 years and over; DMDMARTL is H only, DMDMARTZ P only
+    **_codes((), "RIAGENDR", "RIDAGEYR", "RIDRETH1"),
+    **_codes((7, 9), "DMDEDUC2"),
+    **_codes((77, 99), "DMDMARTL", "DMDMARTZ"),
     # BMX
-    "BMXBMI": frozenset(),
+    **_codes((), "BMXBMI"),
     # BPQ (BPQ020 the cohort's; the rest for the candidate definitions of chapter 2)
-    "BPQ020": frozenset({7, 9}),
-    "BPQ030": frozenset({7, 9}),
-    "BPQ040A": frozenset({7, 9}),
-    "BPQ050A": frozenset({7, 9}),
-    "BPQ080": frozenset({7, 9}),
-    "BPQ060": frozenset({7, 9}),
-    "BPQ090D": frozenset({7, 9}),
-    "BPQ100D": frozenset({7, 9}),
+    **_codes((7, 9), "BPQ020", "BPQ030", "BPQ040A", "BPQ050A", "BPQ080", "BPQ060", "BPQ090D",
+             "BPQ100D"),
     # DIQ (DIQ010 the cohort's; 3 = borderline is a real answer)
-    "DIQ010": frozenset({7, 9}),
-    "DIQ160": frozenset({7, 9}),
-    "DIQ050": frozenset({7, 9}),
-    "DIQ070": frozenset({7, 9}),
+    **_codes((7, 9), "DIQ010", "DIQ160", "DIQ050", "DIQ070"),
     # SMQ
-    "SMQ020": frozenset({7, 9}),
+    **_codes((7, 9), "SMQ020"),
     # DXXSPN: spine totals and vertebrae
-    "DXXOSBMD": frozenset(),
-    "DXXOSBMC": frozenset(),
-    "DXXOSA": frozenset(),
-    **{var: frozenset() for var in spine.VERTEBRA_VARIABLES},
-    # OSQ
-    "OSQ010A": frozenset({7, 9}),
-    "OSQ010B": frozenset({7, 9}),
-    "OSQ010C": frozenset({7, 9}),
-    "OSQ060": frozenset({7, 9}),  # ever told osteoporosis (exclude_op_treatment)
-    "OSQ072": frozenset({7, 9}),  # told to take an osteoporosis medicine
-    "OSQ080": frozenset({7, 9}),
-    "OSQ150": frozenset({7, 9}),
-    "OSQ170": frozenset({7, 9}),
-    "OSQ200": frozenset({7, 9}),
-    # RHQ
-    "RHQ031": frozenset({7, 9}),
-    "RHD043": frozenset({77, 99}),  # 7 = menopause, 9 = other: real answers
-    "RHQ540": frozenset({7, 9}),  # ever used female hormones (exclude_hormone_therapy)
+    **_codes((), "DXXOSBMD", "DXXOSBMC", "DXXOSA", *spine.VERTEBRA_VARIABLES),
+    # OSQ: OSQ060 ever told osteoporosis (exclude_op_treatment), OSQ072 told to take
+    # an osteoporosis medicine
+    **_codes((7, 9), "OSQ010A", "OSQ010B", "OSQ010C", "OSQ060", "OSQ072", "OSQ080", "OSQ150",
+             "OSQ170", "OSQ200"),
+    # RHQ: RHD043 7 = menopause, 9 = other are real answers; RHQ540 ever used female
+    # hormones (exclude_hormone_therapy)
+    **_codes((7, 9), "RHQ031"),
+    **_codes((77, 99), "RHD043"),
+    **_codes((7, 9), "RHQ540"),
 }
 
 #: Covariates that must be complete when ``require_complete_covariates``.
@@ -527,9 +511,10 @@ def build_cohort(
     ----------
     options : CohortOptions or mapping, optional
         The choices (default: the defaults of :class:`CohortOptions`).
-    loader : callable, optional
-        ``loader(table_name) -> DataFrame``; default
-        :func:`osteometals.nhanes.files.load_table`. Tests pass synthetic tables here.
+    loader : Loader, optional
+        Reads the NHANES tables, ``loader(table_name) -> DataFrame``; default
+        :func:`~osteometals.nhanes.files.load_table`, recording every file read
+        in ``Cohort.sources``. Tests pass synthetic tables here.
     **fields
         Fields of :class:`CohortOptions` that override ``options``.
 
@@ -677,22 +662,16 @@ def get_cohort(
 
     Parameters
     ----------
-    options : CohortOptions or mapping, optional
-        The choices (default: the defaults of :class:`CohortOptions`).
+    options, **fields
+        As :func:`build_cohort`, e.g. ``get_cohort(spine_reference="hologic")``;
+        an unknown option name or value raises :class:`ValueError` before any
+        file is read.
     refresh : bool
         Rebuild even if cached.
-    **fields
-        Fields of :class:`CohortOptions` that override ``options``, e.g.
-        ``get_cohort(spine_reference="hologic")``.
 
     Returns
     -------
     Cohort
-
-    Raises
-    ------
-    ValueError
-        For an unknown option name or value (before any file is read).
     """
     if "loader" in fields:
         raise ValueError("get_cohort does not take a loader; call build_cohort")
@@ -744,8 +723,7 @@ def vertebrae_of_hip_sample(
         One row per woman: ``seqn, cycle, age, n_vertebrae`` (valid vertebrae,
         0-4) and ``released`` (True if NCHS released a total spine BMD).
     """
-    if loader is None:
-        from osteometals.nhanes.files import load_table as loader
+    loader = table_reader(loader)
     opts = as_options(options).replace(required_sites=("femur", "neck"),
                                        spine_rule="all_four",
                                        require_complete_covariates=False)

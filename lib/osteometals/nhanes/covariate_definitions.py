@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 
 from osteometals.nhanes.cohort import CYCLES, recode_special
+from osteometals.nhanes.files import Loader, table_reader
 from osteometals.nhanes.variables import CATEGORIES
-
-Loader = Callable[[str], pd.DataFrame]
 
 
 def _status(yes: pd.Series, no: pd.Series) -> pd.Series:
@@ -179,9 +178,9 @@ def raw_answers(seqn: pd.Series, cycles: Iterable[str] = ("H", "P"),
         Participant numbers (e.g. the cohort's ``seqn``).
     cycles : iterable of {"H", "P"}
         Cycles to read.
-    loader : callable, optional
-        ``loader(table) -> DataFrame``; default
-        :func:`osteometals.nhanes.files.load_table`.
+    loader : Loader, optional
+        Reads the BPQ and DIQ tables
+        (:func:`~osteometals.nhanes.files.table_reader`).
 
     Returns
     -------
@@ -189,8 +188,7 @@ def raw_answers(seqn: pd.Series, cycles: Iterable[str] = ("H", "P"),
         Indexed like ``seqn`` (one row per participant, in its order), with
         every variable of :data:`DEFINITIONS`.
     """
-    if loader is None:
-        from osteometals.nhanes.files import load_table as loader
+    loader = table_reader(loader)
     needed = sorted({v for d in DEFINITIONS for v in d.variables})
     parts = []
     for cycle in cycles:

@@ -38,7 +38,7 @@ import os
 import re
 import shutil
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -690,6 +690,17 @@ def load_table(
     return read_table_file(located.path)
 
 
+#: A table reader, ``loader(table_name) -> DataFrame``: the ``loader=`` argument
+#: of the cohort and validation functions (:func:`load_table` by default; tests
+#: pass synthetic tables).
+Loader = Callable[[str], pd.DataFrame]
+
+
+def table_reader(loader: Loader | None = None) -> Loader:
+    """``loader``, or :func:`load_table` when it is ``None``."""
+    return load_table if loader is None else loader
+
+
 #: Environment variable naming a file to which every table read is appended.
 READ_LOG_ENV = "OSTEOMETALS_READ_LOG"
 
@@ -897,6 +908,7 @@ __all__ = [
     "ChecksumMismatch",
     "DataError",
     "DataUnavailable",
+    "Loader",
     "Located",
     "MissingTable",
     "cache_dir",
@@ -909,5 +921,6 @@ __all__ = [
     "origin_of",
     "read_table_file",
     "sha256sum",
+    "table_reader",
     "table_status",
 ]

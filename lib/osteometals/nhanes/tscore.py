@@ -84,6 +84,20 @@ _XUE_2021 = (
     "spine 1.065 (0.122) g/cm²)"
 )
 
+#: The published young-adult references: name -> (population, citation).
+_PUBLISHED: dict[str, tuple[str, str]] = {
+    "looker1998": ("NHANES III non-Hispanic white women aged 20-29 (Hologic QDR-1000)",
+                   _LOOKER_1998),
+    "xue2021": ("NHANES 2005-2014 non-Hispanic white women at peak-BMD age", _XUE_2021),
+}
+
+
+def _published(site: str, name: str, mean: float, sd: float) -> Reference:
+    """The verified reference ``name`` of :data:`_PUBLISHED` at one site."""
+    population, citation = _PUBLISHED[name]
+    return Reference(site, name, mean, sd, population, citation, True)
+
+
 #: Named references per site. Keys of the inner dicts are parameter values.
 REFERENCES: dict[str, dict[str, Reference]] = {
     "femur": {
@@ -91,39 +105,23 @@ REFERENCES: dict[str, dict[str, Reference]] = {
         # femur: mean 0.942, SD 0.122 g/cm². Checked against independent public
         # NHANES analysis code using (bmd_tot - 0.942) / 0.122, not against the
         # 1998 article itself (the paper cites Looker 1998 as ref. 26).
-        "looker1998": Reference(
-            "femur", "looker1998", 0.942, 0.122,
-            "NHANES III non-Hispanic white women aged 20-29 (Hologic QDR-1000)",
-            _LOOKER_1998, True,
-        ),
+        "looker1998": _published("femur", "looker1998", 0.942, 0.122),
     },
     "neck": {
         # Looker 1998, femoral neck: mean 0.858, SD 0.120 g/cm². The same two
         # numbers appear in independent public code labelled "NHANES III
         # reference values for women age 20-29 years" (FRAX implementations).
-        "looker1998": Reference(
-            "neck", "looker1998", 0.858, 0.120,
-            "NHANES III non-Hispanic white women aged 20-29 (Hologic QDR-1000)",
-            _LOOKER_1998, True,
-        ),
+        "looker1998": _published("neck", "looker1998", 0.858, 0.120),
         # Xue 2021: NHANES 2005-2014 non-Hispanic white women at the age of
         # peak BMD (+/- 5 y): femoral neck 0.888, SD 0.121 g/cm² (abstract).
-        "xue2021": Reference(
-            "neck", "xue2021", 0.888, 0.121,
-            "NHANES 2005-2014 non-Hispanic white women at peak-BMD age",
-            _XUE_2021, True,
-        ),
+        "xue2021": _published("neck", "xue2021", 0.888, 0.121),
     },
     "spine": {
         # Xue 2021, lumbar spine (L1-L4, Hologic, NHANES 2005-2014 non-Hispanic
         # white women at the age of peak BMD): mean 1.065, SD 0.122 g/cm²
         # (abstract). An NHANES-based young-adult reference measured with the
         # same Hologic fan-beam densitometers as NHANES 2013-2020: our default.
-        "xue2021": Reference(
-            "spine", "xue2021", 1.065, 0.122,
-            "NHANES 2005-2014 non-Hispanic white women at peak-BMD age",
-            _XUE_2021, True,
-        ),
+        "xue2021": _published("spine", "xue2021", 1.065, 0.122),
         # Hologic manufacturer reference for the L1-L4 spine, US white women:
         # mean 1.047, SD 0.110 g/cm², the values most often quoted in NHANES
         # papers that compute spine T-scores. NOT VERIFIED: we could not find

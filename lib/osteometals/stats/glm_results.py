@@ -17,7 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from osteometals.stats.results import TIDY_COLUMNS, Summary, tidy_frame
+from osteometals.stats.design import check_option
+from osteometals.stats.results import (
+    TIDY_COLUMNS,
+    CovarianceMixin,
+    Summary,
+    reference_distribution,
+    tidy_frame,
+    wald_interval,
+    wald_p,
+)
 
 #: The response families of :mod:`osteometals.stats` (canonical links: logit,
 #: identity). The one definition; every module imports it.
@@ -33,8 +42,7 @@ def check_family(family: str) -> None:
     ------
     ValueError
     """
-    if family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}; allowed: 'binomial', 'gaussian'")
+    check_option("family", family, FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -67,13 +75,8 @@ class WaldTest:
         return "F" if np.isfinite(self.ddf) else "chi2"
 
 
-def _t_or_normal(df: float):
-    """The reference distribution of a Wald statistic on ``df`` degrees of freedom."""
-    return stats.norm if np.isinf(df) else stats.t(df)
-
-
 @dataclass
-class GLMResult:
+class GLMResult(CovarianceMixin):
     """A fitted GLM: design-based (:func:`svyglm`) or model-based (:func:`glm`).
 
     Follows the results protocol of :mod:`osteometals.stats.results`.
@@ -121,15 +124,6 @@ class GLMResult:
     converged: bool = True
     notes: list[str] = field(default_factory=list)
 
-    def cov_params(self) -> pd.DataFrame:
-        """Variance-covariance matrix of :attr:`params`."""
-        return self.cov
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors of the coefficients."""
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
-
     @property
     def tvalues(self) -> pd.Series:
         """Wald statistics ``params / bse``."""
@@ -138,17 +132,7 @@ class GLMResult:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values: t on ``df_resid`` (normal if infinite), NaN if df <= 0."""
-        t = self.tvalues.to_numpy()
-        if self.df_resid <= 0:
-            p = np.full_like(t, np.nan)
-        else:
-            p = 2 * _t_or_normal(self.df_resid).sf(np.abs(t))
-        return pd.Series(p, index=self.params.index)
-
-    def _quantile(self, alpha: float) -> float:
-        if self.df_resid <= 0:
-            return np.nan
-        return float(_t_or_normal(self.df_resid).ppf(1 - alpha / 2))
+        return pd.Series(wald_p(self.tvalues, self.df_resid), index=self.params.index)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals, as ``confint.svyglm`` / ``confint.default``.
@@ -164,8 +148,7 @@ class GLMResult:
             Columns ``lower`` and ``upper``, one row per coefficient, on the
             link scale.
         """
-        half = self._quantile(alpha) * self.bse
-        return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
+        return wald_interval(self.params, self.bse, self.df_resid, alpha)
 
     def tidy(self, alpha: float = 0.05, exponentiate: bool = False) -> pd.DataFrame:
         """Tidy coefficient table (:data:`~osteometals.stats.results.TIDY_COLUMNS` first).
@@ -242,7 +225,7 @@ class GLMResult:
         c = np.array(list(coefficients.values()), dtype=float)
         est = float(c @ self.params.to_numpy()[pos])
         se = float(np.sqrt(c @ self.cov.to_numpy()[np.ix_(pos, pos)] @ c))
-        dist = _t_or_normal(self.df_resid)
+        dist = reference_distribution(self.df_resid)
         q = float(dist.ppf(1 - alpha / 2))
         return {"estimate": est, "se": se, "statistic": est / se,
                 "p": float(2 * dist.sf(abs(est / se))), "ci_lower": est - q * se,

@@ -75,6 +75,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,8 @@ INTERCEPT = "(Intercept)"
 
 @dataclass
 class _Prepared:
+    family: Family
+    q: int
     y: np.ndarray
     X: np.ndarray  # intercept, exposure scores, squared scores, covariates
     names: list[str]
@@ -110,7 +113,10 @@ class _Prepared:
         return None if self.design is None else self.design.weights[self.rows]
 
 
-def _prepare(data, exposures, outcome, covariates, family, q, breaks, squared, design):
+def _prepare(data, exposures, outcome, covariates, *, family: Family = "binomial", q: int = 4,
+             breaks: dict[str, np.ndarray] | None = None, squared: Sequence[str] = (),
+             design: SurveyDesign | None = None) -> _Prepared:
+    """The conditional model's data; its keywords and defaults are :func:`qgcomp_noboot`'s."""
     check_family(family)
     exposures, covariates, squared = list(exposures), list(covariates), list(squared)
     if len(exposures) < 1:
@@ -136,8 +142,8 @@ def _prepare(data, exposures, outcome, covariates, family, q, breaks, squared, d
     X = np.column_stack([np.ones(len(frame)), scores.to_numpy(),
                          scores[squared].to_numpy() ** 2, cov.to_numpy(dtype=float)])
     names = [INTERCEPT, *exposures, *[f"{s}^2" for s in squared], *cov.columns]
-    return _Prepared(y, X, names, exposures, squared, np.flatnonzero(keep), design, cuts,
-                     levels, notes)
+    return _Prepared(family, q, y, X, names, exposures, squared, np.flatnonzero(keep), design,
+                     cuts, levels, notes)
 
 
 def _conditional_fit(prep: _Prepared, family: Family):
@@ -158,8 +164,8 @@ def _scale(family: str, rr: bool) -> str:
     return "log RR" if rr else "log OR"
 
 
-def _settings(prep, family, q, **more):
-    return {"family": family, "q": q, "exposures": prep.exposures,
+def _settings(prep, **more):
+    return {"family": prep.family, "q": prep.q, "exposures": prep.exposures,
             "levels": len(prep.levels), "weighted": prep.design is not None, **more}
 
 
@@ -215,7 +221,8 @@ def qgcomp_noboot(
     QGCompResult
         ``estimator="conditional"``, with ``weights`` and ``partial``.
     """
-    prep = _prepare(data, exposures, outcome, covariates, family, q, breaks, (), design)
+    prep = _prepare(data, exposures, outcome, covariates, family=family, q=q, breaks=breaks,
+                    design=design)
     fit = _conditional_fit(prep, family)
     _check_exposures_estimable(fit, prep.exposures)
     ex = prep.exposures
@@ -246,7 +253,7 @@ def qgcomp_noboot(
         cov=pd.DataFrame(cov, index=names, columns=names), df=fit.df_resid, family=family,
         scale=_scale(family, False), weighted=design is not None, nobs=fit.nobs, fit=fit,
         breaks=prep.breaks, weights=weights, partial=partial,
-        settings=_settings(prep, family, q), notes=notes)
+        settings=_settings(prep), notes=notes)
 
 
 # --------------------------------------------------------------------------- marginal
@@ -307,9 +314,6 @@ def qgcomp_boot(
     outcome: str,
     covariates: Sequence[str] = (),
     *,
-    family: Family = "binomial",
-    q: int = 4,
-    breaks: dict[str, np.ndarray] | None = None,
     B: int = 200,
     degree: int = 1,
     rr: bool = False,
@@ -318,12 +322,13 @@ def qgcomp_boot(
     seed: int = 2025,
     n_jobs: int = 1,
     progress: bool = True,
+    **model: Any,
 ) -> QGCompResult:
     """The marginal quantile g-computation estimator (R ``qgcomp.boot``).
 
     Parameters
     ----------
-    data, exposures, outcome, covariates, family, q, breaks
+    data, exposures, outcome, covariates
         As :func:`qgcomp_noboot`.
     B : int
         Bootstrap replicates (qgcomp's default 200).
@@ -347,6 +352,9 @@ def qgcomp_boot(
         Parallel workers (joblib).
     progress : bool
         Show a progress bar.
+    **model
+        ``family``, ``q`` and ``breaks`` of the conditional model: as
+        :func:`qgcomp_noboot`, with its defaults.
 
     Returns
     -------
@@ -357,9 +365,13 @@ def qgcomp_boot(
         raise ValueError(f"degree must be 1 or 2, got {degree!r}")
     if B < 2:
         raise ValueError("B must be at least 2 (the standard error is their SD)")
+    unknown = sorted(set(model) - {"family", "q", "breaks"})
+    if unknown:
+        raise TypeError(f"qgcomp_boot() got unknown keyword(s) {unknown}")
+    prep = _prepare(data, exposures, outcome, covariates, squared=squared, design=design, **model)
+    family = prep.family
     if rr and family != "binomial":
         raise ValueError("rr=True needs family='binomial'")
-    prep = _prepare(data, exposures, outcome, covariates, family, q, breaks, squared, design)
     if len(prep.levels) <= degree:
         raise ValueError(f"degree {degree} needs more than {degree} quantile levels")
     fit = _conditional_fit(prep, family)
@@ -389,5 +401,5 @@ def qgcomp_boot(
         estimator="marginal", params=pd.Series(coef, index=names), cov=cov, df=df,
         family=family, scale=_scale(family, rr), weighted=design is not None, nobs=fit.nobs,
         fit=fit, breaks=prep.breaks, expected=expected, bootstraps=boots,
-        settings=_settings(prep, family, q, B=B, degree=degree, rr=rr, squared=prep.squared,
-                           seed=seed), notes=notes)
+        settings=_settings(prep, B=B, degree=degree, rr=rr, squared=prep.squared, seed=seed),
+        notes=notes)

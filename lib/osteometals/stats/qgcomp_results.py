@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from osteometals.stats.glm_results import GLMResult
-from osteometals.stats.results import TIDY_COLUMNS, Summary, estimate_text, tidy_frame
+from osteometals.stats.results import (
+    TIDY_COLUMNS,
+    CovarianceMixin,
+    Summary,
+    estimate_text,
+    tidy_frame,
+    wald_interval,
+    wald_p,
+)
 
 __all__ = ["QGCompResult"]
 
@@ -23,12 +30,8 @@ __all__ = ["QGCompResult"]
 RATIO_NAME = {"log OR": "OR", "log RR": "RR"}
 
 
-def _dist(df: float):
-    return stats.norm if np.isinf(df) else stats.t(df)
-
-
 @dataclass
-class QGCompResult:
+class QGCompResult(CovarianceMixin):
     """A quantile g-computation fit: the mixture effect ``psi`` and its parts.
 
     Attributes
@@ -97,15 +100,6 @@ class QGCompResult:
 
     # ------------------------------------------------------------- protocol
 
-    def cov_params(self) -> pd.DataFrame:
-        """Covariance of :attr:`params`."""
-        return self.cov
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors (bootstrap standard deviations for the marginal estimator)."""
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
-
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """``estimate +/- q se`` with ``q`` from the normal or t on :attr:`df`.
 
@@ -113,8 +107,7 @@ class QGCompResult:
         times the bootstrap standard deviation, centred on the full-data
         estimate), not a percentile interval.
         """
-        half = float(_dist(self.df).ppf(1 - alpha / 2)) * self.bse
-        return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
+        return wald_interval(self.params, self.bse, self.df, alpha)
 
     def tidy(self, alpha: float = 0.05, exponentiate: bool = False) -> pd.DataFrame:
         """One row per term; ``exponentiate`` gives ratios (OR or RR).
@@ -132,7 +125,7 @@ class QGCompResult:
         z = self.params / self.bse
         rows = pd.DataFrame({
             "term": self.params.index, "estimate": est.to_numpy(), "se": self.bse.to_numpy(),
-            "statistic": z.to_numpy(), "p": 2 * _dist(self.df).sf(np.abs(z.to_numpy())),
+            "statistic": z.to_numpy(), "p": wald_p(z, self.df),
             "ci_lower": lo.to_numpy(), "ci_upper": hi.to_numpy(), "df": self.df,
             "n": self.nobs, "estimator": self.estimator, "scale": self.scale,
             "weighted": self.weighted,

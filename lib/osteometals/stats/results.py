@@ -20,7 +20,9 @@ verbs whatever the model, so a reader learns them once:
     the caveats, a list of str.
 
 :class:`Results` states the protocol for type checkers and for the test
-that every results class follows it.
+that every results class follows it. Results with a covariance matrix share
+:class:`CovarianceMixin` (``cov_params()``, ``bse``) and the Wald helpers
+:func:`reference_distribution`, :func:`wald_interval` and :func:`wald_p`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 #: The first columns of every ``tidy()`` frame, in this order: the term, its
 #: estimate, standard error (posterior SD for a Bayesian fit), test statistic,
@@ -55,6 +59,48 @@ class Results(Protocol):
 
     def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
         """One row per term, :data:`TIDY_COLUMNS` first."""
+
+
+def reference_distribution(df: float):
+    """The reference distribution of a Wald statistic: t on ``df``, the normal if infinite."""
+    return stats.norm if np.isinf(df) else stats.t(df)
+
+
+def wald_interval(params: pd.Series, se: pd.Series, df: float, alpha: float = 0.05
+                  ) -> pd.DataFrame:
+    """``params +/- q se``, ``q`` the ``1 - alpha/2`` quantile of t on ``df`` (normal if infinite).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``lower`` and ``upper``; ``NaN`` when ``df <= 0``.
+    """
+    q = np.nan if df <= 0 else float(reference_distribution(df).ppf(1 - alpha / 2))
+    return pd.DataFrame({"lower": params - q * se, "upper": params + q * se})
+
+
+def wald_p(statistic, df: float) -> np.ndarray:
+    """Two-sided p-values of Wald statistics on ``df`` (normal if infinite; NaN if df <= 0)."""
+    z = np.abs(np.asarray(statistic, dtype=float))
+    if df <= 0:
+        return np.full_like(z, np.nan)
+    return 2 * reference_distribution(df).sf(z)
+
+
+class CovarianceMixin:
+    """``cov_params()`` and ``bse`` of a results class with ``params`` and a covariance ``cov``."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+
+    def cov_params(self) -> pd.DataFrame:
+        """Variance-covariance matrix of :attr:`params`."""
+        return self.cov
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors: square roots of the diagonal of :meth:`cov_params`."""
+        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
 
 
 @dataclass

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,7 @@ __all__ = [
     "SIGNALS",
     "WQSFitOne",
     "WQSHoldoutResult",
+    "WQSOptions",
     "WQSResult",
     "bench_wqs",
     "fit_wqs_sample",
@@ -157,8 +158,6 @@ def _estimate_row(fit, family: Family) -> dict:
 
 
 def _split(n, validation, rng):
-    if not 0 <= validation < 1:
-        raise ValueError(f"validation must be in [0, 1), got {validation!r}")
     if validation == 0:
         idx = np.arange(n)
         return idx, idx
@@ -167,26 +166,58 @@ def _split(n, validation, rng):
     return np.flatnonzero(~valid), np.flatnonzero(valid)
 
 
-def _check_options(signal, quantile_from, directions, b):
-    if signal not in SIGNALS:
-        raise ValueError(f"signal must be one of {sorted(SIGNALS)}, got {signal!r}")
-    if quantile_from not in ("all", "train"):
-        raise ValueError("quantile_from must be 'all' or 'train'")
-    for d in directions:
-        if d not in SIGN:
-            raise ValueError(f"direction must be 'positive' or 'negative', got {d!r}")
-    if b < 1:
-        raise ValueError("b must be at least 1")
+@dataclass(frozen=True)
+class WQSOptions:
+    """The settings of one WQS analysis (gWQS's arguments), validated when made.
+
+    The fields are the keywords of :func:`wqs_regression` of the same names
+    (see there); :func:`wqs_repeated_holdout` takes them as ``**options``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown family, signal, ``quantile_from`` or direction, ``b < 1``
+        or ``validation`` outside ``[0, 1)``.
+    """
+
+    family: Family = "binomial"
+    q: int = 4
+    validation: float = 0.6
+    b: int = 100
+    directions: tuple[Direction, ...] = ("positive", "negative")
+    b1_constr: bool = True
+    signal: str = "t2"
+    quantile_from: Literal["all", "train"] = "all"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "directions", tuple(self.directions))
+        check_family(self.family)
+        if self.signal not in SIGNALS:
+            raise ValueError(f"signal must be one of {sorted(SIGNALS)}, got {self.signal!r}")
+        if self.quantile_from not in ("all", "train"):
+            raise ValueError("quantile_from must be 'all' or 'train'")
+        for d in self.directions:
+            if d not in SIGN:
+                raise ValueError(f"direction must be 'positive' or 'negative', got {d!r}")
+        if self.b < 1:
+            raise ValueError("b must be at least 1")
+        if not 0 <= self.validation < 1:
+            raise ValueError(f"validation must be in [0, 1), got {self.validation!r}")
+
+    def settings(self, **more) -> dict:
+        """The fields gWQS reports (all but ``directions``), then ``more``."""
+        return {"family": self.family, "q": self.q, "validation": self.validation,
+                "b": self.b, **more, "b1_constr": self.b1_constr, "signal": self.signal,
+                "quantile_from": self.quantile_from}
 
 
-def _wqs_core(prep, mixture, *, family, q, validation, b, directions, b1_constr, signal,
-              quantile_from, seed_seq, n_jobs, progress):
+def _wqs_core(prep, mixture, opts: WQSOptions, seed_seq, n_jobs, progress):
     """One WQS analysis on prepared arrays; ``seed_seq`` drives the split and bootstraps."""
-    _check_options(signal, quantile_from, directions, b)
+    family, q, b, directions = opts.family, opts.q, opts.b, list(opts.directions)
     split_seq, boot_seq = seed_seq.spawn(2)
     n = len(prep.y)
-    it, iv = _split(n, validation, np.random.default_rng(split_seq))
-    ref = prep.raw[it] if quantile_from == "train" else prep.raw
+    it, iv = _split(n, opts.validation, np.random.default_rng(split_seq))
+    ref = prep.raw[it] if opts.quantile_from == "train" else prep.raw
     breaks = {m: quantile_breaks(ref[:, j], q) for j, m in enumerate(mixture)}
     Q = np.column_stack([quantile_scores(prep.raw[:, j], breaks[m]) for j, m in enumerate(mixture)])
     wt_t = None if prep.wt is None else prep.wt[it] / prep.wt[it].mean()
@@ -196,10 +227,10 @@ def _wqs_core(prep, mixture, *, family, q, validation, b, directions, b1_constr,
     # gWQS: with b = 1 the training set itself is used (seed None: no resampling)
     seeds = boot_seq.spawn(b) if b > 1 else [None]
     fits = run_replicates(boot_chunk, seeds, (y_t, X_t, Q_t, wt_boot, family, tuple(directions),
-                                              b1_constr, start),
+                                              opts.b1_constr, start),
                           n_jobs=1 if b == 1 else n_jobs, progress=progress and b > 1,
                           desc="WQS bootstraps")
-    sig = SIGNALS[signal]
+    sig = SIGNALS[opts.signal]
     weight_rows, estimate_rows, boot_rows, failed, vfits = [], [], [], [], {}
     for d in directions:
         W = np.array([f[d].w for f in fits])
@@ -232,7 +263,7 @@ def _wqs_core(prep, mixture, *, family, q, validation, b, directions, b1_constr,
             pd.concat(boot_rows, ignore_index=True), breaks, failed, vfits)
 
 
-def _notes(prep, b1_constr, quantile_from, signal):
+def _notes(prep, opts: WQSOptions):
     notes = list(prep.notes)
     if prep.design is None:
         notes.append("unweighted: survey weights and design not used")
@@ -242,13 +273,15 @@ def _notes(prep, b1_constr, quantile_from, signal):
             "survey weights as case weights in the bootstrap likelihoods (rescaled to mean 1); "
             "index estimate and CI from svyglm on the validation domain of the whole design "
             f"(t on the design's df, convention {d.df!r})")
-    if not b1_constr:
+    if not opts.b1_constr:
         notes.append("beta1 sign free in the fit (gWQS default b1_constr = FALSE)")
-    if quantile_from == "train":
+    if opts.quantile_from == "train":
         notes.append("quantile cut-points from the training set (gWQS uses all rows)")
-    if signal != "t2":
-        notes.append(f"signal function {signal!r} (gWQS 3.x default is 't2')")
+    if opts.signal != "t2":
+        notes.append(f"signal function {opts.signal!r} (gWQS 3.x default is 't2')")
     return notes
+
+
 def wqs_regression(
     data: pd.DataFrame,
     mixture: Sequence[str],
@@ -337,20 +370,16 @@ def wqs_regression(
         If no bootstrap gives ``beta1`` of the requested sign (gWQS: "There
         are no positive b1 in the bootstrapped models").
     """
+    opts = WQSOptions(family=family, q=q, validation=validation, b=b, directions=directions,
+                      b1_constr=b1_constr, signal=signal, quantile_from=quantile_from)
     prep = _prepare(data, mixture, outcome, covariates, design, family)
     weights, estimates, boots, breaks, failed, fits = _wqs_core(
-        prep, list(mixture), family=family, q=q, validation=validation, b=b,
-        directions=list(directions), b1_constr=b1_constr, signal=signal,
-        quantile_from=quantile_from, seed_seq=np.random.SeedSequence(seed), n_jobs=n_jobs,
-        progress=progress,
-    )
+        prep, list(mixture), opts, np.random.SeedSequence(seed), n_jobs, progress)
     if failed:
         raise RuntimeError(f"There are no {' or '.join(failed)} b1 in the bootstrapped models")
-    settings = {"family": family, "q": q, "validation": validation, "b": b,
-                "b1_constr": b1_constr, "signal": signal, "quantile_from": quantile_from,
-                "weighted": design is not None, "seed": seed, "covariates": prep.x_names[1:]}
-    return WQSResult(weights, estimates, boots, breaks, settings,
-                     _notes(prep, b1_constr, quantile_from, signal), fits)
+    settings = {**opts.settings(), "weighted": design is not None, "seed": seed,
+                "covariates": prep.x_names[1:]}
+    return WQSResult(weights, estimates, boots, breaks, settings, _notes(prep, opts), fits)
 
 
 def wqs_repeated_holdout(
@@ -360,18 +389,11 @@ def wqs_repeated_holdout(
     covariates: Sequence[str] = (),
     *,
     rh: int = 20,
-    family: Family = "binomial",
-    q: int = 4,
-    validation: float = 0.6,
-    b: int = 100,
-    directions: Sequence[Direction] = ("positive", "negative"),
-    b1_constr: bool = True,
-    signal: str = "t2",
-    quantile_from: Literal["all", "train"] = "all",
     design: SurveyDesign | None = None,
     seed: int = 2025,
     n_jobs: int = 2,
     progress: bool = True,
+    **options: Any,
 ) -> WQSHoldoutResult:
     """Repeated hold-out WQS (Tanner, Bornehag and Gennings 2019; gWQS ``gwqsrh``).
 
@@ -387,8 +409,6 @@ def wqs_repeated_holdout(
         As :func:`wqs_regression`.
     rh : int
         Number of repeated splits.
-    family, q, validation, b, directions, b1_constr, signal, quantile_from
-        As :func:`wqs_regression`.
     design
         As :func:`wqs_regression`.
     seed : int
@@ -398,6 +418,10 @@ def wqs_repeated_holdout(
         Parallel workers (over bootstraps within each split).
     progress : bool
         Show a progress bar over the splits.
+    **options
+        ``family``, ``q``, ``validation``, ``b``, ``directions``,
+        ``b1_constr``, ``signal``, ``quantile_from``: as :func:`wqs_regression`
+        (the fields of :class:`WQSOptions`, with its defaults).
 
     Returns
     -------
@@ -410,6 +434,8 @@ def wqs_repeated_holdout(
 
     if rh < 1:
         raise ValueError("rh must be at least 1")
+    opts = WQSOptions(**options)
+    directions, family = opts.directions, opts.family
     prep = _prepare(data, mixture, outcome, covariates, design, family)
     mixture = list(mixture)
     rep_rows, idx_rows = [], []
@@ -417,11 +443,7 @@ def wqs_repeated_holdout(
     for r, child in enumerate(tqdm(np.random.SeedSequence(seed).spawn(rh), desc="WQS splits",
                                    disable=not progress, leave=False)):
         try:
-            w, i, _, _, failed, _ = _wqs_core(
-                prep, mixture, family=family, q=q, validation=validation, b=b,
-                directions=list(directions), b1_constr=b1_constr, signal=signal,
-                quantile_from=quantile_from, seed_seq=child, n_jobs=n_jobs, progress=False,
-            )
+            w, i, _, _, failed, _ = _wqs_core(prep, mixture, opts, child, n_jobs, False)
         except RuntimeError:
             failed = list(directions)
         for d in failed:
@@ -450,15 +472,13 @@ def wqs_repeated_holdout(
              n_repeats=("beta", "size"))
         .reset_index()
     )
-    notes = _notes(prep, b1_constr, quantile_from, signal)
+    notes = _notes(prep, opts)
     for d, k in skipped.items():
         if k:
             notes.append(f"{k} of {rh} splits had no {d} bootstrap b1 and were skipped")
     if family != "binomial":
         notes.append("gaussian family: the or_* columns hold beta, not odds ratios")
-    settings = {"family": family, "q": q, "validation": validation, "b": b, "rh": rh,
-                "b1_constr": b1_constr, "signal": signal, "quantile_from": quantile_from,
-                "weighted": design is not None, "seed": seed}
+    settings = {**opts.settings(rh=rh), "weighted": design is not None, "seed": seed}
     return WQSHoldoutResult(wsum, isum, repeats, repeat_estimates, settings, notes)
 
 
