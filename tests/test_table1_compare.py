@@ -81,8 +81,9 @@ def test_marital_sentence_can_side_with_the_codebook():
     assert "codebook coding explains" in cmp.marital_sentence(cmp.marital_ratios(data))
 
 
-def test_beside_paper_lines_up_every_printed_cell():
-    rng = np.random.default_rng(3)
+@pytest.mark.seeded(data_seed=3)  # an identity: held for 20 other data sets (swept)
+def test_beside_paper_lines_up_every_printed_cell(data_seed):
+    rng = np.random.default_rng(data_seed)
     n = 120
     data = pd.DataFrame({
         "op": np.r_[np.ones(30, int), np.zeros(90, int)], "weight": rng.uniform(1, 5, n),
