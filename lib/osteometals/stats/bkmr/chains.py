@@ -17,12 +17,22 @@ import numpy as np
 
 from .kernels import ExactBackend, KnotsBackend
 from .priors import BKMRPriors, BKMRTuning
-from .sampler import Acceptance, LambdaStep, LatentStep, RDeltaStep, Sweep, initial_state
-from .tempering import Ladder
+from .sampler import (
+    Acceptance,
+    LambdaStep,
+    LatentStep,
+    RDeltaStep,
+    ScaleStep,
+    Sweep,
+    initial_state,
+)
+from .tempering import Ladder, r_powers
 
 __all__ = ["ChainSpec", "Start", "ChainResult", "run_chain"]
 
-MOVES = ("lambda", "r_walk", "r_toggle")
+MOVES = ("lambda", "r_walk", "r_toggle", "scale")
+#: During warm-up the ladder is respaced every this many iterations (from iteration 100 on).
+LADDER_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,12 @@ class ChainSpec:
     n_warmup, n_draws, thin : int
     temperatures : tuple of float
         The ladder, starting at 1; ``(1.0,)`` is the plain sampler.
+    adapt_ladder : bool
+        Respace the temperatures between 1 and the hottest during warm-up
+        (see :mod:`.tempering`).
+    hot_r_power : float
+        Exponent of the ``r`` prior at the hottest temperature (1: the ``r``
+        prior is not tempered; see :func:`.tempering.r_powers`).
     keep_resid : bool
         Keep ``z - C beta`` of every kept draw (needed by the summaries of
         :mod:`.summaries`; ``n`` numbers per draw).
@@ -90,22 +106,26 @@ class ChainSpec:
     n_draws: int = 1000
     thin: int = 1
     temperatures: tuple[float, ...] = (1.0,)
+    adapt_ladder: bool = True
+    hot_r_power: float = 1.0
     keep_resid: bool = True
     probit: bool = True
 
     def backends(self, count: int) -> list:
         """Back ends for ``count`` replicas (shared distances, own buffers)."""
+        bp = self.priors.beta_precision
         if self.knots is None:
-            first = ExactBackend(self.Z, self.X, self.Znew)
+            first = ExactBackend(self.Z, self.X, self.Znew, bp)
         else:
-            first = KnotsBackend(self.Z, self.X, self.Znew, self.knots)
+            first = KnotsBackend(self.Z, self.X, self.Znew, self.knots, bp)
         return [first] + [first.clone() for _ in range(count - 1)]
 
     def surrogate(self):
         """The delayed-acceptance surrogate (shared by the replicas), or None."""
         if self.knots is not None or self.surrogate_knots is None:
             return None
-        return KnotsBackend(self.Z, self.X, None, self.surrogate_knots)
+        return KnotsBackend(self.Z, self.X, None, self.surrogate_knots,
+                            self.priors.beta_precision)
 
 
 @dataclass
@@ -133,13 +153,19 @@ class ChainResult:
     info: dict
 
 
+def _level_priors(spec: ChainSpec, temperatures) -> list:
+    powers = r_powers(temperatures, spec.hot_r_power)
+    return [spec.priors.tempered(t, a) for t, a in zip(temperatures, powers, strict=True)]
+
+
 def _sweeps(spec: ChainSpec) -> list[Sweep]:
     latent = LatentStep(spec.y, spec.X, spec.probit)
+    tun = spec.tuning
     out = []
-    for tau in spec.temperatures:
-        pri = spec.priors.tempered(tau)
-        out.append(Sweep(LambdaStep(pri, spec.tuning.lambda_jump),
-                         RDeltaStep(pri, spec.tuning.r_jump, spec.varsel), latent))
+    for pri in _level_priors(spec, spec.temperatures):
+        scale = ScaleStep(pri, tun.scale_jump) if spec.probit and tun.scale_jump > 0 else None
+        out.append(Sweep(LambdaStep(pri, tun.lambda_jump), RDeltaStep(pri, tun.r_jump, spec.varsel),
+                         latent, scale))
     return out
 
 
@@ -177,11 +203,12 @@ def run_chain(spec: ChainSpec, start: Start, seed) -> ChainResult:
     rng = np.random.default_rng(seed)
     sweeps = _sweeps(spec)
     ladder = Ladder([s.priors for s in sweeps])
+    temps = tuple(spec.temperatures)
     L = len(sweeps)
     sur = spec.surrogate()
     states = [initial_state(spec.y, spec.X, be, sur, start.r, start.delta, start.lam / tau, rng,
                             spec.probit)
-              for be, tau in zip(spec.backends(L), spec.temperatures, strict=True)]
+              for be, tau in zip(spec.backends(L), temps, strict=True)]
     counts = [{m: Acceptance() for m in MOVES} for _ in range(L)]
     n_fact = 0
     n_iter = spec.n_warmup + spec.n_draws
@@ -198,11 +225,18 @@ def run_chain(spec: ChainSpec, start: Start, seed) -> ChainResult:
                     counts[j][st.move].add(st.accepted)
                 n_fact += st.exact_factorisations
         if L > 1:
-            ladder.swap(it, [s.lam for s in states], rng)
+            ladder.swap(it, [(s.r, s.delta, s.lam) for s in states], rng)
         if it < spec.n_warmup:
             if spec.tuning.adapt and (it + 1) % 50 == 0:
                 for sweep in sweeps:
                     sweep.adapt()
+            if (spec.adapt_ladder and L > 2 and (it + 1) % LADDER_EVERY == 0
+                    and it + 1 < spec.n_warmup):
+                temps = ladder.respaced(temps)
+                for sweep, pri in zip(sweeps, _level_priors(spec, temps), strict=True):
+                    sweep.set_priors(pri)
+                ladder.priors = [s.priors for s in sweeps]
+                ladder.reset_counts()
             if it == spec.n_warmup - 1:
                 counts = [{m: Acceptance() for m in MOVES} for _ in range(L)]
                 ladder.reset_counts()
@@ -228,7 +262,8 @@ def run_chain(spec: ChainSpec, start: Start, seed) -> ChainResult:
     info = {
         "seconds": seconds,
         "iterations": n_iter,
-        "temperatures": tuple(spec.temperatures),
+        "temperatures": temps,
+        "r_powers": r_powers(temps, spec.hot_r_power),
         "start": start.label,
         "acceptance": rates[0],
         "acceptance_by_level": rates,

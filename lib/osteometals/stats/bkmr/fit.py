@@ -32,7 +32,7 @@ from .diagnostics import fit_notes
 from .priors import BKMRPriors, BKMRTuning
 from .results import BKMRFit
 from .starts import chain_starts
-from .tempering import geometric_ladder
+from .tempering import HOT_R_POWER, geometric_ladder
 
 __all__ = ["fit_bkmr", "fit_mixture", "CACHE_VERSION", "DEFAULT_LADDER", "SAMPLERS"]
 
@@ -57,6 +57,7 @@ def _chain_key(spec: ChainSpec, start: Start, seed: np.random.SeedSequence) -> s
         "version": CACHE_VERSION, "priors": asdict(spec.priors), "tuning": asdict(spec.tuning),
         "varsel": spec.varsel, "n_warmup": spec.n_warmup, "n_draws": spec.n_draws,
         "thin": spec.thin, "temperatures": list(spec.temperatures),
+        "adapt_ladder": spec.adapt_ladder, "hot_r_power": spec.hot_r_power,
         "keep_resid": spec.keep_resid, "probit": spec.probit,
         "start": [np.asarray(start.r).tolist(), np.asarray(start.delta).tolist(),
                   float(start.lam), start.label],
@@ -126,6 +127,7 @@ def fit_bkmr(
     starts: str | Sequence[Start] = "dispersed",
     sampler: str = "tempered",
     temperatures: Sequence[float] | None = None,
+    hot_r_power: float = HOT_R_POWER,
     knots: int | np.ndarray | None = None,
     grid=None,
     priors: BKMRPriors | None = None,
@@ -166,7 +168,11 @@ def fit_bkmr(
         or one plain chain per start.
     temperatures : sequence of float, optional
         The ladder of the tempered sampler, starting at 1; default
-        :func:`~.tempering.geometric_ladder` of :data:`DEFAULT_LADDER`.
+        :func:`~.tempering.geometric_ladder` of :data:`DEFAULT_LADDER`
+        (respaced during warm-up, see :mod:`.tempering`).
+    hot_r_power : float
+        Exponent of the ``r`` prior at the hottest temperature (see
+        :mod:`.tempering`).
     knots : int or ndarray, optional
         None for the exact sampler; an int ``k`` for the predictive process
         at ``kmeans_knots(Z, k, seed)``; or an explicit ``(k, M)`` array.
@@ -229,7 +235,8 @@ def fit_bkmr(
     spec = ChainSpec(y=y, Z=Z, X=X, Znew=grid.Znew, knots=knots, surrogate_knots=sur_knots,
                      priors=priors or BKMRPriors(), tuning=tuning or BKMRTuning(),
                      varsel=varsel, n_warmup=n_warmup, n_draws=n_draws, thin=thin,
-                     temperatures=temps, keep_resid=keep_resid, probit=family == "probit")
+                     temperatures=temps, keep_resid=keep_resid, probit=family == "probit",
+                     hot_r_power=hot_r_power if len(temps) > 1 else 1.0)
     seeds = np.random.SeedSequence(seed).spawn(chains)
     if isinstance(starts, str):
         start_label = starts

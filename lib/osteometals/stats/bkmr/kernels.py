@@ -58,6 +58,8 @@ KNOT_NUGGET = 1e-3  # bkmr's nugget on K at the knots
 # rounding unit of its unit diagonal, and it keeps subnormal numbers (which
 # slow floating-point arithmetic a hundredfold) out of every factorisation.
 _LOGK_FLOOR = -200.0
+# kern_update recomputes log K from scratch when an r_m above this is involved
+_R_INCREMENTAL_MAX = 1e4
 
 
 def kexp(A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -232,23 +234,38 @@ class Factor:
     logdetG: float = 0.0
 
 
-def _finish_factor(f: Factor, Xt: np.ndarray | None, G: np.ndarray | None) -> Factor | None:
-    """Add the Cholesky factor of ``G = C'V^-1 C`` (None: not positive definite)."""
+def _finish_factor(f: Factor, Xt: np.ndarray | None, G: np.ndarray | None,
+                   beta_precision: float = 0.0) -> Factor | None:
+    """Add the Cholesky factor of ``G = C'V^-1 C + P`` (None: not positive definite).
+
+    ``P = beta_precision * I`` is the prior precision of ``beta`` (0: flat).
+    ``logdetG`` is then ``log|G| - p log(beta_precision)``, so that the
+    collapsed likelihood is ``log N(z; 0, V + C C' / beta_precision)``.
+    """
     if Xt is None:
         return f
+    if beta_precision:
+        G = G.copy()
+        G.reshape(-1)[:: G.shape[0] + 1] += beta_precision
     C, info = lapack.dpotrf(G, lower=1, clean=1)
     if info != 0:
         return None
-    f.Xt, f.C, f.logdetG = Xt, C, logdet_from_chol(C)
+    f.Xt, f.C = Xt, C
+    f.logdetG = logdet_from_chol(C)
+    if beta_precision:
+        f.logdetG -= G.shape[0] * math.log(beta_precision)
     return f
 
 
 def collapsed_loglik(backend, f: Factor, z: np.ndarray) -> tuple[float, np.ndarray | None]:
-    """Log marginal likelihood of ``z`` given ``(r, lambda)``, beta integrated (flat prior).
+    """Log marginal likelihood of ``z`` given ``(r, lambda)``, beta integrated.
 
-    ``log N(z; C beta, V)`` integrated over ``beta``, up to a constant:
-    ``-(log|V| + log|C'V^-1C| + z'V^-1 z - b'(C'V^-1C)^-1 b) / 2`` with
-    ``b = C'V^-1 z``.
+    ``log N(z; C beta, V)`` integrated over ``beta``, up to ``-n log(2 pi) / 2``:
+    ``-(log|V| + log|G| + z'V^-1 z - b'G^-1 b) / 2`` with ``b = C'V^-1 z``.
+    Flat prior on ``beta``: ``G = C'V^-1C`` (and the value is defined up to
+    a constant only, the prior being improper). Normal prior
+    ``N(0, s^2 I)``: ``G = C'V^-1C + I / s^2`` and ``log|G|`` carries
+    ``+ p log s^2``, which makes the value ``log N(z; 0, V + s^2 C C')``.
 
     Returns
     -------
@@ -280,11 +297,15 @@ class ExactBackend:
     X : ndarray, shape (n, p)
     Znew : ndarray, shape (q, M), optional
         Profiles at which :meth:`predict` draws ``h``.
+    beta_precision : float
+        Prior precision ``1 / s^2`` of each ``beta`` (0: flat prior).
     """
 
-    def __init__(self, Z: np.ndarray, X: np.ndarray, Znew: np.ndarray | None = None):
+    def __init__(self, Z: np.ndarray, X: np.ndarray, Znew: np.ndarray | None = None,
+                 beta_precision: float = 0.0):
         n, M = Z.shape
         self.n, self.M = n, M
+        self.beta_precision = beta_precision
         self.X = np.asfortranarray(X)
         self.p = X.shape[1]
         self.D = np.empty((M, n, n))
@@ -328,7 +349,8 @@ class ExactBackend:
         buf = 1 - cur.buf
         r = cur.r.copy()
         r[m] = r_new
-        if cur.n_incr >= 50:
+        # an update by a huge change of r_m would lose the rest of log K to rounding
+        if cur.n_incr >= 50 or max(cur.r[m], r_new) > _R_INCREMENTAL_MAX:
             return self.kern_full(r, buf)
         A = self._Abuf[buf]
         np.multiply(self.D[m], cur.r[m] - r_new, out=A)
@@ -350,7 +372,7 @@ class ExactBackend:
         if not self.p:
             return f
         Xt = trsolve(L, self.X)
-        return _finish_factor(f, Xt, Xt.T @ Xt)
+        return _finish_factor(f, Xt, Xt.T @ Xt, self.beta_precision)
 
     def gram(self, f: Factor, z: np.ndarray) -> tuple[np.ndarray | None, float]:
         """``C'V^-1 z`` (None without covariates) and ``z'V^-1 z``."""
@@ -418,11 +440,14 @@ class KnotsBackend:
     X : ndarray, shape (n, p)
     Znew : ndarray, shape (q, M) or None
     knots : ndarray, shape (k, M)
+    beta_precision : float
+        Prior precision ``1 / s^2`` of each ``beta`` (0: flat prior).
     """
 
     def __init__(self, Z: np.ndarray, X: np.ndarray, Znew: np.ndarray | None,
-                 knots: np.ndarray):
+                 knots: np.ndarray, beta_precision: float = 0.0):
         self.n, self.M = Z.shape
+        self.beta_precision = beta_precision
         self.k = len(knots)
         self.X = np.asarray(X, dtype=float)
         self.p = X.shape[1]
@@ -472,7 +497,7 @@ class KnotsBackend:
         if not self.p:
             return f
         PX = solve_triangular(L, e["KtX"], lower=True)
-        return _finish_factor(f, PX, self.XtX - lam * (PX.T @ PX))
+        return _finish_factor(f, PX, self.XtX - lam * (PX.T @ PX), self.beta_precision)
 
     def gram(self, f: Factor, z: np.ndarray) -> tuple[np.ndarray | None, float]:
         """``C'V^-1 z`` (None without covariates) and ``z'V^-1 z``, by Woodbury."""

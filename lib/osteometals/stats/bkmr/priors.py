@@ -12,6 +12,25 @@ Priors (R bkmr 0.2.2 ``kmbayes`` ``control.params``):
   integrated out;
 * a flat prior on :math:`\\beta`; the residual variance is fixed at 1
   (probit), so :math:`\\lambda` equals the kernel variance :math:`\\tau`.
+
+**Departure from bkmr: the prior on** :math:`\\beta`. By default
+:class:`BKMRPriors` puts a proper normal prior :math:`N(0, s^2 I)`, ``s = 1``,
+on the probit coefficients (``beta_prior="normal"``, ``beta_sd=1``);
+``beta_prior="flat"`` is bkmr's. Why: with a flat prior the probit scale is
+weakly identified. A rough kernel (large ``r_m``) makes ``h`` nearly
+independent latent noise of variance ``lambda``; the latent scale becomes
+``sqrt(1 + lambda)``, the probit likelihood of ``beta / sqrt(1 + lambda)``
+is scale-free and the flat prior rewards the larger scale by the volume
+factor ``(1 + lambda)^(p/2)`` (``p`` covariate columns; a Lindley-type
+effect of an improper prior). On the book's cohort (``p = 19``) the
+expectation-propagation estimate of ``log p(y | r, lambda)`` at a rough
+``r`` rises by about 19 nats per decade of ``lambda`` up to ``lambda =
+1000``, so the flat-prior posterior is dominated by the tail of the
+``lambda`` prior, at values (~30-250) no chain of a practical length reaches
+(research notes of issue 15, reproduced in chapter 5). With
+``N(0, 1)``, a weakly informative prior on the probit scale (a coefficient
+of 2 is a 0.5 to 0.98 change of probability), the volume factor is gone and
+the likelihood of the rough region peaks at ``lambda`` of 1-3.
 """
 
 from __future__ import annotations
@@ -40,6 +59,16 @@ class BKMRPriors:
     pi_a, pi_b : float
         Beta prior on the inclusion probability ``pi``
         (bkmr ``a.p0 = b.p0 = 1``).
+    r_power : float
+        Exponent ``a`` of the density ``r^-(1 + a)`` of an included ``r_m`` on
+        ``[1 / r_b, 1 / r_a]``. 1 is bkmr's ``invunif``; smaller values put
+        more mass on large ``r_m`` (used only by the hot temperatures of
+        :mod:`.tempering`, never by the target).
+    beta_prior : {"normal", "flat"}
+        Prior of the covariate coefficients: ``N(0, beta_sd^2)`` each
+        (default; see the module docstring) or bkmr's flat prior.
+    beta_sd : float
+        Standard deviation of the normal prior on each coefficient.
     """
 
     r_a: float = 0.0
@@ -48,6 +77,9 @@ class BKMRPriors:
     lambda_sd: float = 10.0
     pi_a: float = 1.0
     pi_b: float = 1.0
+    r_power: float = 1.0
+    beta_prior: str = "normal"
+    beta_sd: float = 1.0
 
     def __post_init__(self):
         if not 0 <= self.r_a < self.r_b:
@@ -56,6 +88,17 @@ class BKMRPriors:
             raise ValueError("lambda_mean and lambda_sd must be positive")
         if self.pi_a <= 0 or self.pi_b <= 0:
             raise ValueError("pi_a and pi_b must be positive")
+        if not 0 < self.r_power <= 1:
+            raise ValueError(f"r_power must be in (0, 1], got {self.r_power}")
+        if self.beta_prior not in ("normal", "flat"):
+            raise ValueError(f"beta_prior must be 'normal' or 'flat', got {self.beta_prior!r}")
+        if self.beta_sd <= 0:
+            raise ValueError("beta_sd must be positive")
+
+    @property
+    def beta_precision(self) -> float:
+        """Prior precision of each ``beta`` (0 for the flat prior)."""
+        return 0.0 if self.beta_prior == "flat" else 1.0 / self.beta_sd**2
 
     @property
     def r_lower(self) -> float:
@@ -77,16 +120,29 @@ class BKMRPriors:
         """Rate of the gamma prior on ``lambda``."""
         return self.lambda_mean / self.lambda_sd**2
 
+    def _r_mass(self) -> float:
+        """``integral of r^-(1 + a)`` over the support, times ``a``: ``L^-a - U^-a``."""
+        a = self.r_power
+        return self.r_b**a - self.r_a**a
+
     def log_prior_r(self, r: float) -> float:
-        """Log density of an included ``r_m`` (``-2 log r - log(r_b - r_a)``)."""
+        """Log density of an included ``r_m``: ``a r^-(1 + a) / (r_b^a - r_a^a)``.
+
+        With ``a = 1`` (bkmr's ``invunif``): ``-2 log r - log(r_b - r_a)``.
+        """
         if not self.r_lower <= r <= self.r_upper:
             return -math.inf
-        return -2.0 * math.log(r) - math.log(self.r_b - self.r_a)
+        a = self.r_power
+        return math.log(a) - (1.0 + a) * math.log(r) - math.log(self._r_mass())
 
     def draw_r(self, rng: np.random.Generator) -> float:
-        """Draw an included ``r_m`` from its prior."""
-        u = self.r_b - (self.r_b - self.r_a) * rng.random()  # in (r_a, r_b]
-        return 1.0 / u
+        """Draw an included ``r_m`` from its prior (inverse CDF).
+
+        With ``a = 1``: ``1 / r = r_b - (r_b - r_a) U``, i.e. ``1 / r ~ U(r_a, r_b]``.
+        """
+        a = self.r_power
+        u = self.r_b**a - self._r_mass() * rng.random()  # in (r_a^a, r_b^a]
+        return u ** (-1.0 / a)
 
     def log_prior_lambda(self, lam: float) -> float:
         """Log gamma density of ``lambda`` (mean/sd parametrisation)."""
@@ -116,24 +172,28 @@ class BKMRPriors:
             v += self.log_prior_r(float(r[m]))
         return v
 
-    def tempered(self, tau: float) -> BKMRPriors:
-        """The priors at temperature ``tau`` (:mod:`.tempering`): ``lambda`` scaled by ``1 / tau``.
+    def tempered(self, tau: float, r_power: float = 1.0) -> BKMRPriors:
+        """The priors at temperature ``tau`` (:mod:`.tempering`).
 
         Parameters
         ----------
         tau : float
             Temperature, at least 1.
+        r_power : float
+            Exponent of the ``r`` prior at this temperature (1 at ``tau = 1``).
 
         Returns
         -------
         BKMRPriors
             The same priors with the mean and standard deviation of
             ``lambda`` divided by ``tau`` (the gamma shape is unchanged and
-            its rate multiplied by ``tau``).
+            its rate multiplied by ``tau``) and the ``r`` prior's exponent
+            ``r_power``.
         """
         if tau < 1:
             raise ValueError(f"temperatures are >= 1, got {tau}")
-        return replace(self, lambda_mean=self.lambda_mean / tau, lambda_sd=self.lambda_sd / tau)
+        return replace(self, lambda_mean=self.lambda_mean / tau, lambda_sd=self.lambda_sd / tau,
+                       r_power=r_power)
 
 
 @dataclass(frozen=True)
@@ -148,8 +208,11 @@ class BKMRTuning:
         Standard deviation of the random walk on ``log(r_m)`` of an
         included exposure (proposals below ``1 / r_b`` are rejected by the
         prior).
+    scale_jump : float
+        Standard deviation of ``log c`` in the joint rescaling of the latent
+        scores and ``lambda`` (probit only; 0 switches the move off).
     adapt : bool
-        If true, both scales are adapted during warm-up only (every 50
+        If true, the scales are adapted during warm-up only (every 50
         iterations, towards an acceptance rate of 0.3, within 0.01 to 2 on
         the log scale); after warm-up the kernel is fixed, so the retained
         chain is an ordinary Metropolis-within-Gibbs chain.
@@ -168,6 +231,7 @@ class BKMRTuning:
 
     lambda_jump: float = 0.5
     r_jump: float = 0.5
+    scale_jump: float = 0.05
     adapt: bool = True
 
 

@@ -15,7 +15,10 @@ better):
    exposure, a new :math:`\\tilde r_m` being drawn from its prior; otherwise
    a random walk on :math:`\\log \\tilde r_m` of a randomly chosen included
    exposure;
-3. :class:`LatentStep`: :math:`\\beta \\mid z^*, \\lambda, r` (Gaussian, ``h``
+3. :class:`ScaleStep` (probit): :math:`z^*` and :math:`\\lambda` rescaled
+   together, a group move that lets :math:`\\lambda` travel (data
+   augmentation alone ties the scale of :math:`z^*` to :math:`\\lambda`);
+4. :class:`LatentStep`: :math:`\\beta \\mid z^*, \\lambda, r` (Gaussian, ``h``
    integrated out), then :math:`h \\mid z^*, \\beta, \\lambda, r` (Gaussian,
    Matheron's rule), then :math:`z^* \\mid h, \\beta` (independent truncated
    normals; Albert and Chib 1993).
@@ -48,8 +51,8 @@ from scipy.special import ndtri_exp
 from .kernels import Factor, collapsed_loglik, truncated_normal_latent
 from .priors import BKMRPriors
 
-__all__ = ["Acceptance", "ChainState", "StepStats", "LambdaStep", "RDeltaStep", "LatentStep",
-           "Sweep", "initial_state"]
+__all__ = ["Acceptance", "ChainState", "StepStats", "LambdaStep", "RDeltaStep", "ScaleStep",
+           "LatentStep", "Sweep", "initial_state"]
 
 
 @dataclass
@@ -155,6 +158,7 @@ def _metropolis(
     log_prior_ratio: float,
     exact_factor: Callable[[], Factor | None],
     surrogate_factor: Callable[[], Factor | None] | None,
+    z_star: np.ndarray | None = None,
 ):
     """One Metropolis-Hastings decision, with delayed acceptance if the state has a surrogate.
 
@@ -162,6 +166,7 @@ def _metropolis(
     proposal terms included); only if it passes is the exact likelihood
     computed, and the proposal is accepted with probability
     ``min(1, [L(new) / L(old)] / [L~(new) / L~(old)])`` (stage 2).
+    ``z_star``: the proposal's latent scores when the move changes them.
 
     Returns
     -------
@@ -169,7 +174,7 @@ def _metropolis(
         ``(accepted, factorisations, fac, ll, c, sfac, sll)`` with the
         proposal's factors and log-likelihoods when accepted.
     """
-    z = state.z
+    z = state.z if z_star is None else z_star
     sf, sll_star = None, 0.0
     if state.surrogate is not None:
         sf = surrogate_factor()
@@ -285,6 +290,54 @@ class RDeltaStep:
 
 
 @dataclass
+class ScaleStep:
+    """Joint rescaling of the latent scores and ``lambda`` (probit only).
+
+    The move ``z -> c z``, ``lambda -> c^2 lambda`` (``r`` fixed, ``h`` and
+    ``beta`` integrated out) with ``log c ~ N(0, jump^2)`` is a group move
+    (Liu and Sabatti 2000; parameter expansion, Liu and Wu 1999): it keeps
+    the orthant of ``z`` and is accepted with
+    ``pi(c z, c^2 lambda) c^(n + 2) / pi(z, lambda)``, ``c^(n + 2)`` being
+    its Jacobian. In data augmentation the scale of ``z`` is tied to
+    ``lambda``, so ``lambda`` alone moves slowly (a rough kernel makes ``h``
+    nearly independent latent noise whose variance ``lambda`` only the
+    scale of ``z`` can follow); this move changes both together.
+
+    Parameters
+    ----------
+    priors : BKMRPriors
+    jump : float
+        Standard deviation of ``log c`` (adapted during warm-up).
+    """
+
+    priors: BKMRPriors
+    jump: float = 0.05
+
+    def astep(self, state: ChainState, rng: np.random.Generator) -> tuple[ChainState, StepStats]:
+        """One proposal; returns the next state and what happened."""
+        lc = self.jump * rng.standard_normal()
+        c = math.exp(lc)
+        lam_star = state.lam * c * c
+        log_ratio = (self.priors.log_prior_lambda(lam_star)
+                     - self.priors.log_prior_lambda(state.lam) + (len(state.z) + 2) * lc)
+        if log_ratio == -math.inf:
+            return state, StepStats("scale", False, 0)
+        scaled = replace(state, z=state.z * c)
+        be, sur = state.backend, state.surrogate
+        ok, nf, f, ll, cc, sf, sll = _metropolis(
+            rng, state, log_ratio,
+            lambda: be.factor(state.fac.kern, lam_star, avoid=state.fac),
+            (lambda: sur.factor(state.sfac.kern, lam_star)) if sur is not None else None,
+            z_star=scaled.z,
+        )
+        if ok:
+            state = replace(scaled, lam=lam_star, fac=f, ll=ll, c=cc,
+                            sfac=sf if sur is not None else None,
+                            sll=sll if sur is not None else 0.0)
+        return state, StepStats("scale", ok, nf)
+
+
+@dataclass
 class LatentStep:
     """Gibbs updates of ``beta``, ``h`` and the latent ``z`` given ``(r, lambda)``.
 
@@ -311,9 +364,10 @@ class LatentStep:
             s = z - self.X @ beta
         else:
             beta, s = np.empty(0), z
-        h, extra = state.backend.draw_h(fac, s, rng)
-        if not self.probit:
+        if not self.probit:  # z = y is fixed; h is needed only for knots predictions
+            extra = state.backend.draw_h(fac, s, rng)[1] if state.fac.kern.extra else None
             return replace(state, beta=beta, s=s, h_extra=extra), StepStats("latent")
+        h, extra = state.backend.draw_h(fac, s, rng)
         z_new = truncated_normal_latent(h + (z - s), self.y, rng)
         state = _refresh(replace(state, z=z_new, beta=beta, s=s, h_extra=extra))
         return state, StepStats("latent")
@@ -321,31 +375,42 @@ class LatentStep:
 
 @dataclass
 class Sweep:
-    """One iteration at one temperature: the lambda, (r, delta) and latent steps.
+    """One iteration at one temperature: the lambda, (r, delta), scale and latent steps.
 
     Parameters
     ----------
     lam_step : LambdaStep
     r_step : RDeltaStep
     latent_step : LatentStep
+    scale_step : ScaleStep or None
+        Probit only (see :class:`ScaleStep`).
     """
 
     lam_step: LambdaStep
     r_step: RDeltaStep
     latent_step: LatentStep
+    scale_step: ScaleStep | None = None
     #: acceptance counts of the current adaptation batch, per adapted move
     batch: dict[str, Acceptance] = field(
-        default_factory=lambda: {"lambda": Acceptance(), "r_walk": Acceptance()})
+        default_factory=lambda: {"lambda": Acceptance(), "r_walk": Acceptance(),
+                                 "scale": Acceptance()})
 
     @property
     def priors(self) -> BKMRPriors:
         """The priors of this temperature."""
         return self.lam_step.priors
 
+    def set_priors(self, priors: BKMRPriors) -> None:
+        """Use other priors (when the ladder moves this temperature)."""
+        for step in (self.lam_step, self.r_step, self.scale_step):
+            if step is not None:
+                step.priors = priors
+
     def __call__(self, state: ChainState, rng: np.random.Generator):
-        """Run the three steps; returns the new state and their stats."""
+        """Run the steps; returns the new state and their stats."""
         stats = []
-        for step in (self.lam_step, self.r_step, self.latent_step):
+        steps = (self.lam_step, self.r_step, self.scale_step, self.latent_step)
+        for step in (st for st in steps if st is not None):
             state, st = step.astep(state, rng)
             stats.append(st)
             if st.move in self.batch:
@@ -359,8 +424,11 @@ class Sweep:
         multiplied by ``exp(2 * clip(rate - target, -0.5, 0.5))`` and kept in
         [0.01, 2].
         """
-        for key, step in (("lambda", self.lam_step), ("r_walk", self.r_step)):
+        for key, step in (("lambda", self.lam_step), ("r_walk", self.r_step),
+                          ("scale", self.scale_step)):
             batch = self.batch[key]
+            if step is None:
+                continue
             if batch.attempted:
                 f = math.exp(min(max(batch.rate - target, -0.5), 0.5) * 2.0)
                 step.jump = min(max(step.jump * f, 0.01), 2.0)

@@ -36,6 +36,14 @@ which needs no factorisation. Adjacent pairs are proposed in the
 deterministic even-odd scheme (Okabe et al. 2001; Syed et al. 2022): even
 pairs after even sweeps, odd pairs after odd sweeps.
 
+The ladder. Where the posterior changes quickly with the temperature,
+adjacent temperatures rarely exchange, and a state needs many swaps to
+travel. During warm-up only, the temperatures between 1 and the hottest
+are moved so that every adjacent pair rejects about equally often (the
+schedule update of Syed, Bouchard-Cote, Deligiannidis and Doucet 2022: the
+cumulative rejection rate, interpolated in ``log tau``, is split into equal
+parts); after warm-up the ladder is fixed.
+
 Exactness at ``tau = 1``: every within-temperature move leaves its
 temperature's posterior invariant and every swap is a Metropolis-Hastings
 move on the product of the temperatures' posteriors, so the draws at
@@ -53,7 +61,10 @@ import numpy as np
 from .priors import BKMRPriors
 from .sampler import Acceptance
 
-__all__ = ["geometric_ladder", "swap_log_ratio", "Ladder"]
+__all__ = ["geometric_ladder", "r_powers", "swap_log_ratio", "Ladder", "HOT_R_POWER"]
+
+#: Exponent of the ``r`` prior at the hottest temperature (see the module docstring).
+HOT_R_POWER = 0.1
 
 
 def geometric_ladder(n_levels: int, tau_max: float) -> tuple[float, ...]:
@@ -80,22 +91,45 @@ def geometric_ladder(n_levels: int, tau_max: float) -> tuple[float, ...]:
     return tuple(float(tau_max ** (j / (n_levels - 1))) for j in range(n_levels))
 
 
-def swap_log_ratio(pj: BKMRPriors, pk: BKMRPriors, lam_j: float, lam_k: float) -> float:
+def r_powers(temperatures, hot_r_power: float) -> tuple[float, ...]:
+    """Exponent of the ``r`` prior at each temperature: ``hot ** (log tau / log tau_max)``.
+
+    Parameters
+    ----------
+    temperatures : sequence of float
+        The ladder, starting at 1.
+    hot_r_power : float
+        Exponent at the hottest temperature (1: the ``r`` prior is not tempered).
+
+    Returns
+    -------
+    tuple of float
+        1 at ``tau = 1``.
+    """
+    t = np.asarray(temperatures, dtype=float)
+    if len(t) == 1 or hot_r_power == 1:
+        return tuple(1.0 for _ in t)
+    return tuple(float(hot_r_power ** (math.log(v) / math.log(t[-1]))) for v in t)
+
+
+def swap_log_ratio(pj: BKMRPriors, pk: BKMRPriors, xj: tuple, xk: tuple) -> float:
     """Log acceptance ratio of exchanging the states of two temperatures.
+
+    The likelihood is the same function at every temperature and cancels;
+    what remains are the priors of ``(r, delta, lambda)``.
 
     Parameters
     ----------
     pj, pk : BKMRPriors
         Priors of the two temperatures.
-    lam_j, lam_k : float
-        ``lambda`` of the states now at ``j`` and ``k``.
+    xj, xk : tuple
+        ``(r, delta, lambda)`` of the states now at ``j`` and ``k``.
 
     Returns
     -------
     float
     """
-    return (pj.log_prior_lambda(lam_k) + pk.log_prior_lambda(lam_j)
-            - pj.log_prior_lambda(lam_j) - pk.log_prior_lambda(lam_k))
+    return (pj.log_prior(*xk) + pk.log_prior(*xj) - pj.log_prior(*xj) - pk.log_prior(*xk))
 
 
 @dataclass
@@ -135,7 +169,7 @@ class Ladder:
         """Number of temperatures."""
         return len(self.priors)
 
-    def swap(self, iteration: int, lams: list[float], rng: np.random.Generator) -> None:
+    def swap(self, iteration: int, states: list[tuple], rng: np.random.Generator) -> None:
         """Propose the even or odd adjacent exchanges of one sweep (in place).
 
         Parameters
@@ -143,14 +177,14 @@ class Ladder:
         iteration : int
             Sweep number: even sweeps propose pairs (0, 1), (2, 3), ...; odd
             ones (1, 2), (3, 4), ...
-        lams : list of float
-            Current ``lambda`` of each replica (by replica index).
+        states : list of tuple
+            Current ``(r, delta, lambda)`` of each replica (by replica index).
         rng : numpy Generator
         """
         L = self.n_levels
         for j in range(iteration % 2, L - 1, 2):
             a, b = self.at[j], self.at[j + 1]
-            log_a = swap_log_ratio(self.priors[j], self.priors[j + 1], lams[a], lams[b])
+            log_a = swap_log_ratio(self.priors[j], self.priors[j + 1], states[a], states[b])
             ok = math.log(rng.random()) < log_a
             self.swaps[j].add(ok)
             if ok:
@@ -166,3 +200,32 @@ class Ladder:
         """Forget the swap and round-trip counts (end of warm-up)."""
         self.swaps = [Acceptance() for _ in self.swaps]
         self.round_trips = 0
+
+    def respaced(self, temperatures: tuple[float, ...]) -> tuple[float, ...]:
+        """Temperatures that equalise the rejection rates seen since the last reset.
+
+        The rejection rate of pair ``j`` (floored at 0.01, so that a pair
+        never seen to reject keeps some width) is the width of the step from
+        ``log tau_j`` to ``log tau_(j+1)`` in a cumulative "barrier"; the new
+        temperatures cut the barrier into ``L - 1`` equal parts, inverting
+        the piecewise-linear barrier. The coldest (1) and hottest stay.
+
+        Parameters
+        ----------
+        temperatures : tuple of float
+            The current ladder.
+
+        Returns
+        -------
+        tuple of float
+        """
+        L = self.n_levels
+        if L < 3 or any(s.attempted == 0 for s in self.swaps):
+            return tuple(temperatures)
+        x = np.log(np.asarray(temperatures, dtype=float))
+        rej = np.array([max(1.0 - s.rate, 0.01) for s in self.swaps])
+        barrier = np.concatenate([[0.0], np.cumsum(rej)])
+        targets = np.linspace(0.0, barrier[-1], L)
+        new = np.exp(np.interp(targets, barrier, x))
+        new[0], new[-1] = temperatures[0], temperatures[-1]
+        return tuple(float(t) for t in new)
