@@ -463,8 +463,11 @@ def test_bench_reports_every_timing():
 
     lines = []
     res = bench.run(exact=20, knots=40, kernelmix_iterations=0, n_knots=10, sim_n=60,
-                    wqs=False, use_cohort=False, echo=lines.append)
-    for key in ("ours_exact", "ours_exact_plain", "ours_knots", "ours_sim"):
+                    wqs=False, use_cohort=False, echo=lines.append, levels=2, summary_draws=4)
+    for key in ("floor_seconds", "ours_exact", "ours_exact_plain", "ours_exact_rough",
+                "ours_tempered", "summary_seconds", "fit_seconds", "ours_knots", "ours_sim"):
         assert isinstance(res[key], float) and 0 < res[key] < math.inf, key
+    assert len(res["swap_acceptance"]) == 1
     assert res["kernelmix"] is None and res["wqs_seconds"] is None
-    assert any("knots" in line for line in lines)
+    for word in ("floor", "tempered", "swap acceptance", "summaries", "knots"):
+        assert any(word in line for line in lines), word

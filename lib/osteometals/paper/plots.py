@@ -627,3 +627,258 @@ def bkmr_traces(traces: pd.DataFrame) -> Figure:
     axes[-1, 0].set_xlabel("retained draw (after warm-up and thinning)")
     fig.tight_layout()
     return fig
+
+
+#: Colours of the three percentile levels in the BKMR summary figures (bkmr's vignette
+#: draws them as three hues of one legend).
+_LEVEL_COLOURS = ("#4c72b0", "#55a868", "#c44e52")
+
+
+def bkmr_single_variable(
+    risks: pd.DataFrame,
+    interactions: pd.DataFrame | None = None,
+    labels: dict[str, str] | None = None,
+) -> Figure:
+    """Single-exposure effects and their interaction summaries (bkmr's vignette, Figure 3C-D style).
+
+    Parameters
+    ----------
+    risks : pandas.DataFrame
+        ``exposure``, ``q_fixed``, ``est``, ``lower``, ``upper``
+        (:func:`osteometals.stats.bkmr.summaries.single_variable_risks`): the
+        change of ``h`` when one exposure moves from its 25th to its 75th
+        percentile, the others held at ``q_fixed``.
+    interactions : pandas.DataFrame, optional
+        ``exposure``, ``est``, ``lower``, ``upper``
+        (:func:`~osteometals.stats.bkmr.summaries.single_variable_interactions`),
+        drawn in a second panel.
+    labels : dict, optional
+        Display name per exposure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per exposure; points with 95% credible intervals; a dashed
+        line at 0.
+    """
+    names = list(dict.fromkeys(risks["exposure"]))
+    levels = sorted(risks["q_fixed"].unique())
+    ncol = 2 if interactions is not None else 1
+    fig, axes = plt.subplots(1, ncol, figsize=(7.0 if ncol == 2 else 4.5, 0.5 * len(names) + 1.2),
+                             sharey=True, squeeze=False,
+                             gridspec_kw={"width_ratios": [3, 2][:ncol]})
+    ax = axes[0, 0]
+    ypos = np.arange(len(names))[::-1]
+    for k, q in enumerate(levels):
+        d = risks[risks["q_fixed"] == q].set_index("exposure").loc[names]
+        off = (k - (len(levels) - 1) / 2) * 0.22
+        ax.errorbar(d["est"], ypos + off, xerr=[d["est"] - d["lower"], d["upper"] - d["est"]],
+                    fmt="o", ms=4, capsize=2, color=_LEVEL_COLOURS[k % 3],
+                    label=f"others at {100 * q:.0f}th pct")
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_yticks(ypos, [_label(labels, n) for n in names])
+    ax.set_xlabel("h(75th pct) - h(25th pct)\n(probit scale)")
+    ax.set_title("Single-exposure effect", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="best")
+    _despine(ax)
+    if interactions is not None:
+        ax = axes[0, 1]
+        d = interactions.set_index("exposure").loc[names]
+        ax.errorbar(d["est"], ypos, xerr=[d["est"] - d["lower"], d["upper"] - d["est"]],
+                    fmt="o", ms=4, capsize=2, color="#8172b3")
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("effect with others at 75th\nminus at 25th pct")
+        ax.set_title("Interaction summary", fontsize=10)
+        _despine(ax)
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_sections(
+    sections: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    pairs: list[tuple[str, str]] | None = None,
+    ncols: int | None = None,
+) -> Figure:
+    """Bivariate exposure-response sections (bkmr ``PredictorResponseBivarLevels``).
+
+    Parameters
+    ----------
+    sections : pandas.DataFrame
+        ``exposure`` (along the x axis), ``by`` (held), ``level``, ``z``,
+        ``est``, ``lower``, ``upper``
+        (:func:`osteometals.stats.bkmr.summaries.bivariate_sections`).
+    labels : dict, optional
+        Display name per exposure.
+    pairs : list of (exposure, by), optional
+        Panels to draw, in order; default every pair as a matrix (rows: the
+        held exposure, columns: the exposure along x; the diagonal empty).
+    ncols : int, optional
+        Columns when ``pairs`` is given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per pair: ``h`` against the all-median profile along one
+        exposure, one line (with a light 95% band) per percentile of the held
+        exposure. Parallel lines: no interaction.
+    """
+    levels = sorted(sections["level"].unique())
+    if pairs is None:
+        names = list(dict.fromkeys(sections["exposure"]))
+        grid = [[(a, b) if a != b else None for a in names] for b in names]
+    else:
+        ncols = ncols or len(pairs)
+        rows = -(-len(pairs) // ncols)
+        flat = list(pairs) + [None] * (rows * ncols - len(pairs))
+        grid = [flat[i * ncols:(i + 1) * ncols] for i in range(rows)]
+    nr, nc = len(grid), len(grid[0])
+    size = 1.5 if pairs is None else 3.0
+    fig, axes = plt.subplots(nr, nc, figsize=(size * nc + 0.6, size * nr + 0.6), sharey=True,
+                             squeeze=False)
+    handles = []
+    for i, row in enumerate(grid):
+        for j, cell in enumerate(row):
+            ax = axes[i, j]
+            if cell is None:
+                ax.axis("off")
+                continue
+            a, b = cell
+            d = sections[(sections["exposure"] == a) & (sections["by"] == b)]
+            for k, lev in enumerate(levels):
+                c = d[d["level"] == lev]
+                col = _LEVEL_COLOURS[k % 3]
+                ax.fill_between(c["z"], c["lower"], c["upper"], color=col, alpha=0.12, lw=0)
+                (line,) = ax.plot(c["z"], c["est"], color=col, lw=1.3,
+                                  label=f"{_label(labels, b) if pairs else 'held'} at "
+                                        f"{100 * lev:.0f}th pct")
+                if i == 0 and j == 1 and pairs is None or (pairs and not handles):
+                    handles.append(line)
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set_title(f"{_label(labels, a)} | {_label(labels, b)}", fontsize=8 if pairs is None
+                         else 10)
+            ax.tick_params(labelsize=7)
+            _despine(ax)
+            if i == nr - 1 or pairs is not None:
+                ax.set_xlabel(f"z of ln {_label(labels, a)}", fontsize=8)
+    if pairs is None:
+        fig.legend(handles=handles[:len(levels)], labels=[f"held exposure at {100 * v:.0f}th pct"
+                                                          for v in levels],
+                   fontsize=8, frameon=False, loc="lower center", ncol=len(levels))
+        fig.supylabel("h(profile) - h(all at median)  (probit scale)", fontsize=9)
+        fig.tight_layout(rect=(0.02, 0.04, 1, 1))
+    else:
+        for ax in axes[:, 0]:
+            ax.set_ylabel("h - h(all at median)\n(probit scale)", fontsize=9)
+        for ax in axes.flat:
+            if ax.lines:
+                ax.legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def bkmr_regions(
+    curves: dict[str, pd.DataFrame],
+    overall: dict[str, pd.DataFrame],
+    labels: dict[str, str] | None = None,
+) -> Figure:
+    """Figure 3 (univariate curves and overall effect) of several fits, one row each.
+
+    Parameters
+    ----------
+    curves : dict
+        Row title -> :meth:`osteometals.stats.bkmr.BKMRFit.univariate` frame.
+    overall : dict
+        Row title -> :meth:`osteometals.stats.bkmr.BKMRFit.overall` frame (same keys).
+    labels : dict, optional
+        Display name per exposure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Per row: one panel per exposure (the bkmr band and the band against
+        the all-median profile) and, last, the overall effect; the y axes are
+        shared within the curve panels across rows, so the rows compare.
+    """
+    titles = list(curves)
+    names = list(dict.fromkeys(next(iter(curves.values()))["exposure"]))
+    nc = len(names) + 1
+    fig, axes = plt.subplots(len(titles), nc, figsize=(1.45 * nc + 0.8, 2.0 * len(titles) + 0.5),
+                             squeeze=False)
+    lo = min(c["lower"].min() for c in curves.values())
+    hi = max(c["upper"].max() for c in curves.values())
+    olo = min(o["lower"].min() for o in overall.values())
+    ohi = max(o["upper"].max() for o in overall.values())
+    for i, t in enumerate(titles):
+        for j, name in enumerate(names):
+            ax = axes[i, j]
+            c = curves[t][curves[t]["exposure"] == name]
+            ax.fill_between(c["z"], c["lower"], c["upper"], color="#4c72b0", alpha=0.18, lw=0)
+            if "lower_vs_median" in c:
+                ax.fill_between(c["z"], c["lower_vs_median"], c["upper_vs_median"],
+                                color="#4c72b0", alpha=0.3, lw=0)
+            ax.plot(c["z"], c["est"], color="#4c72b0", lw=1.3)
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set_ylim(lo, hi)
+            ax.tick_params(labelsize=7)
+            if i == 0:
+                ax.set_title(_label(labels, name), fontsize=9)
+            if j:
+                ax.set_yticklabels([])
+            else:
+                ax.set_ylabel(textwrap.fill(t, 22) + "\n\nh(z)", fontsize=8)
+            if i == len(titles) - 1:
+                ax.set_xlabel("z of ln metal", fontsize=8)
+            _despine(ax)
+        ax = axes[i, -1]
+        o = overall[t]
+        e = o["est"].to_numpy()
+        ax.errorbar(o["quantile"], e, yerr=[e - o["lower"], o["upper"] - e], fmt="o", ms=3,
+                    capsize=1.5, color="#c44e52")
+        ax.axhline(0, color="grey", lw=0.6, ls="--")
+        ax.set_ylim(olo, ohi)
+        ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.set_title("overall", fontsize=9)
+        if i == len(titles) - 1:
+            ax.set_xlabel("quantile of all", fontsize=8)
+        _despine(ax)
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
+    """Trace or rank plots of BKMR draws, drawn by ArviZ.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        :func:`osteometals.stats.bkmr.to_inference_data` of a fit.
+    var_names : list of str
+        Posterior variables (e.g. ``["lambda", "n_included", "overall"]``).
+    kind : {"trace", "rank"}
+        ``arviz.plot_trace`` (values by draw, one line per chain, with
+        densities) or ``arviz.plot_rank`` (rank histograms per chain: flat
+        when the chains sample the same distribution).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
+
+        if kind == "trace":
+            axes = az.plot_trace(idata, var_names=var_names, compact=True,
+                                 backend_kwargs={"figsize": (7.5, 1.6 * len(var_names)),
+                                                 "layout": "constrained"})
+        elif kind == "rank":
+            axes = az.plot_rank(idata, var_names=var_names,
+                                backend_kwargs={"figsize": (7.5, 1.8 * len(var_names) + 0.5),
+                                                "layout": "constrained"})
+        else:
+            raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
+    return np.asarray(axes).flat[0].figure

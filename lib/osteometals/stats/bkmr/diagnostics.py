@@ -3,7 +3,8 @@
 R-hat (rank-normalised split R-hat, the larger of bulk and folded),
 bulk and tail effective sample sizes and Monte Carlo standard errors are
 those of ArviZ (Vehtari, Gelman, Simpson, Carpenter and Buerkner 2021),
-always over all chains. They replaced hand-written versions; a test checks
+always over all chains (a single chain enters as its two halves, which
+ArviZ splits again). They replaced hand-written versions; a test checks
 that both gave the same values. Draws that never change (an exposure
 always in) have no diagnostics: R-hat, ESS and MCSE are NaN.
 
@@ -29,14 +30,20 @@ __all__ = ["rhat", "ess_bulk", "ess_tail", "mcse", "to_inference_data", "diagnos
 
 #: A PIP range across chains above this triggers the multi-start warning.
 PIP_RANGE_WARNING = 0.5
+#: So does an R-hat over all chains above this, of an inclusion indicator or of lambda.
+RHAT_WARNING = 1.1
 
 
 def _as_chains(x) -> np.ndarray:
+    """Draws as (chains, draws); one chain becomes its two halves (ArviZ needs two chains)."""
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
         x = x[None, :]
     if x.ndim != 2:
         raise ValueError("draws must be (chains, draws)")
+    if x.shape[0] == 1:
+        half = x.shape[1] // 2
+        x = np.stack([x[0, :half], x[0, x.shape[1] - half:]])
     return x
 
 
@@ -117,6 +124,9 @@ def _table(name_arrays: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
     """Diagnostics of many quantities at once; arrays are (chains, S, k)."""
     rows = []
     for group, prefix, arr in name_arrays:
+        if arr.shape[0] == 1:  # one chain: its two halves (as _as_chains)
+            half = arr.shape[1] // 2
+            arr = np.stack([arr[0, :half], arr[0, arr.shape[1] - half:]])
         const = np.ptp(arr, axis=(0, 1)) == 0
         ds = az.convert_to_dataset({"x": arr})
         with np.errstate(invalid="ignore", divide="ignore"):  # constant draws: NaN below
@@ -173,14 +183,20 @@ def chain_pips(fit) -> pd.DataFrame:
     return pd.DataFrame(fit.draws["delta"].mean(1), columns=list(fit.exposure_names))
 
 
-def disagreement_notes(fit, threshold: float = PIP_RANGE_WARNING) -> list[str]:
-    """The multi-start warning: a note when chains report very different PIPs.
+def disagreement_notes(fit, threshold: float = PIP_RANGE_WARNING,
+                       rhat_threshold: float = RHAT_WARNING) -> list[str]:
+    """The multi-start warning: a note when the chains disagree.
+
+    The chains disagree when a PIP ranges over more than ``threshold``
+    across chains, or when the R-hat over all chains of an inclusion
+    indicator or of ``lambda`` exceeds ``rhat_threshold``.
 
     Parameters
     ----------
     fit : BKMRFit
     threshold : float
         Largest acceptable range (max - min over chains) of a PIP.
+    rhat_threshold : float
 
     Returns
     -------
@@ -192,16 +208,28 @@ def disagreement_notes(fit, threshold: float = PIP_RANGE_WARNING) -> list[str]:
     cp = chain_pips(fit)
     spread = cp.max() - cp.min()
     bad = spread[spread > threshold]
-    if bad.empty:
+    d = fit.draws
+    rh = {f"delta[{n}]": rhat(d["delta"][:, :, m].astype(float))
+          for m, n in enumerate(fit.exposure_names)}
+    rh["lambda"] = rhat(d["lambda"])
+    high = {k: v for k, v in rh.items() if v > rhat_threshold}
+    if bad.empty and not high:
         return []
-    worst = bad.idxmax()
     starts = ", ".join(sorted({str(i.get("start", "")) for i in fit.info}))
-    return [f"WARNING: the chains disagree: the PIP of {worst} ranges from "
-            f"{cp[worst].min():.2f} to {cp[worst].max():.2f} across {fit.n_chains} chains "
-            f"(starts: {starts}; {len(bad)} of {cp.shape[1]} PIPs range over more than "
-            f"{threshold:g}). The chains have not mixed: the posterior may have separated "
-            "regions that the sampler does not cross. Do not report these PIPs; use the "
-            "tempered sampler or longer chains."]
+    what = []
+    if not bad.empty:
+        worst = bad.idxmax()
+        what.append(f"the PIP of {worst} ranges from {cp[worst].min():.2f} to "
+                    f"{cp[worst].max():.2f} across the chains ({len(bad)} of {cp.shape[1]} "
+                    f"PIPs range over more than {threshold:g})")
+    if high:
+        worst = max(high, key=high.get)
+        what.append(f"R-hat over all chains is {high[worst]:.2f} for {worst} "
+                    f"({len(high)} of {len(rh)} above {rhat_threshold:g})")
+    return [f"WARNING: the chains disagree: {'; '.join(what)} ({fit.n_chains} chains; "
+            f"starts: {starts}). The chains have not mixed: the posterior may have separated "
+            "regions that the sampler does not cross. Do not report these estimates as the "
+            "posterior; use the tempered sampler or longer chains."]
 
 
 def fit_notes(fit) -> list[str]:

@@ -64,7 +64,7 @@ from .sampler import Acceptance
 __all__ = ["geometric_ladder", "r_powers", "swap_log_ratio", "Ladder", "HOT_R_POWER"]
 
 #: Exponent of the ``r`` prior at the hottest temperature (see the module docstring).
-HOT_R_POWER = 0.1
+HOT_R_POWER = 1.0
 
 
 def geometric_ladder(n_levels: int, tau_max: float) -> tuple[float, ...]:
