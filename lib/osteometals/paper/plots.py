@@ -738,6 +738,7 @@ def bkmr_sections(
                              squeeze=False)
     handles = []
     for i, row in enumerate(grid):
+        first = True
         for j, cell in enumerate(row):
             ax = axes[i, j]
             if cell is None:
@@ -748,12 +749,15 @@ def bkmr_sections(
             for k, lev in enumerate(levels):
                 c = d[d["level"] == lev]
                 col = _LEVEL_COLOURS[k % 3]
-                ax.fill_between(c["z"], c["lower"], c["upper"], color=col, alpha=0.12, lw=0)
+                ax.fill_between(c["z"], c["lower"], c["upper"], color=col, alpha=0.08, lw=0)
                 (line,) = ax.plot(c["z"], c["est"], color=col, lw=1.3,
                                   label=f"{_label(labels, b) if pairs else 'held'} at "
                                         f"{100 * lev:.0f}th pct")
-                if i == 0 and j == 1 and pairs is None or (pairs and not handles):
+                if len(handles) < len(levels):
                     handles.append(line)
+            if first:  # the first panel of a row shows the shared y axis
+                ax.tick_params(labelleft=True)
+                first = False
             ax.axhline(0, color="grey", lw=0.5)
             ax.set_title(f"{_label(labels, a)} | {_label(labels, b)}", fontsize=8 if pairs is None
                          else 10)
@@ -869,6 +873,8 @@ def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
+        # a quantity constant in a chain (a metal never dropped) has no density to draw
+        warnings.filterwarnings("ignore", "Your data appears to have a single value")
         import arviz as az
 
         if kind == "trace":

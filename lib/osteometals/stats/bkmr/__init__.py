@@ -51,6 +51,7 @@ underflows) and is slow; no maintained Python package fits probit BKMR with
 component-wise selection and tempering.
 """
 
+from . import evidence, summaries
 from .chains import ChainResult, ChainSpec, Start, run_chain
 from .data import (
     DEFAULT_QUANTILES,

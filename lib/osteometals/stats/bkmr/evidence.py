@@ -1,4 +1,4 @@
-"""Where the posterior mass is: regions of the draws, and the marginal likelihood of ``(r, lambda)``.
+"""Where the posterior mass is: regions of the draws; the marginal likelihood of ``(r, lambda)``.
 
 Two tools for a posterior whose chains stay in the region where they start:
 
@@ -115,19 +115,25 @@ def _chol(A: np.ndarray) -> np.ndarray:
 
 
 def _posterior(Sigma: np.ndarray, ttau: np.ndarray, tnu: np.ndarray):
-    """EP's Gaussian posterior for site precisions ``ttau`` and site shifts ``tnu``."""
+    """EP's Gaussian posterior for site precisions ``ttau`` and shifts ``tnu``.
+
+    Returns the Cholesky factor of ``B = I + W^1/2 Sigma W^1/2``, the
+    posterior variances (the diagonal of ``Sigma - Sigma W^1/2 B^-1 W^1/2 Sigma``;
+    the full matrix is never formed) and the posterior mean.
+    """
     n = len(ttau)
     sW = np.sqrt(ttau)
     B = sW[:, None] * Sigma * sW[None, :]
     B.reshape(-1)[:: n + 1] += 1.0
     L = _chol(B)
     V = lapack.dtrtrs(L, sW[:, None] * Sigma, lower=1)[0]
-    Spost = Sigma - V.T @ V
-    return L, Spost, Spost @ tnu
+    var = np.diagonal(Sigma) - np.einsum("ij,ij->j", V, V)
+    mu = Sigma @ tnu - V.T @ (V @ tnu)
+    return L, var, mu
 
 
 def ep_probit(Sigma: np.ndarray, y: np.ndarray, max_iter: int = 200, tol: float = 1e-4,
-              damping: float = 0.5) -> dict:
+              damping: float = 0.5, init: tuple | None = None) -> dict:
     """Parallel EP for ``prod_i Phi(s_i f_i) N(f; 0, Sigma)``, ``s_i = 2 y_i - 1``.
 
     Parameters
@@ -140,20 +146,27 @@ def ep_probit(Sigma: np.ndarray, y: np.ndarray, max_iter: int = 200, tol: float 
         Stop when the largest change of the site parameters is below this.
     damping : float
         Weight of the new site parameters after the first sweep.
+    init : tuple of ndarray, optional
+        Site parameters ``(ttau, tnu)`` to start from (a neighbouring
+        ``Sigma``'s, which saves iterations).
 
     Returns
     -------
     dict
-        ``log_z`` (log marginal likelihood), ``iterations``, ``converged``.
+        ``log_z`` (log marginal likelihood), ``iterations``, ``converged``,
+        ``sites`` (the final ``(ttau, tnu)``).
     """
     n = len(y)
     s = 2.0 * np.asarray(y, dtype=float) - 1.0
-    ttau, tnu = np.zeros(n), np.zeros(n)
-    mu, Spost = np.zeros(n), Sigma.copy()
+    if init is None:
+        ttau, tnu = np.zeros(n), np.zeros(n)
+        mu, d = np.zeros(n), np.diagonal(Sigma).copy()
+    else:
+        ttau, tnu = init[0].copy(), init[1].copy()
+        _, d, mu = _posterior(Sigma, ttau, tnu)
     L = None
     converged = False
     for it in range(max_iter):
-        d = np.diagonal(Spost)
         tau_c = np.maximum(1.0 / d - ttau, 1e-12)
         nu_c = mu / d - tnu
         m_c, v_c = nu_c / tau_c, 1.0 / tau_c
@@ -164,28 +177,28 @@ def ep_probit(Sigma: np.ndarray, y: np.ndarray, max_iter: int = 200, tol: float 
         ttau_new = np.maximum(1.0 / v_hat - tau_c, 1e-12)
         tnu_new = m_hat / v_hat - nu_c
         change = np.max(np.abs(ttau_new - ttau)) + np.max(np.abs(tnu_new - tnu))
-        w = 1.0 if it == 0 else damping
+        w = 1.0 if it == 0 and init is None else damping
         ttau = (1 - w) * ttau + w * ttau_new
         tnu = (1 - w) * tnu + w * tnu_new
-        L, Spost, mu = _posterior(Sigma, ttau, tnu)
+        L, d, mu = _posterior(Sigma, ttau, tnu)
         if change < tol and it > 2:
             converged = True
             break
-    d = np.diagonal(Spost)
     tau_c = 1.0 / d - ttau
     nu_c = mu / d - tnu
     m_c, v_c = nu_c / tau_c, 1.0 / tau_c
     log_zi = log_ndtr(s * m_c / np.sqrt(1.0 + v_c))
     logdet_b = 2.0 * np.log(np.diagonal(L)).sum()
-    nlz = (0.5 * logdet_b - log_zi.sum() - tnu @ Spost @ tnu / 2
+    nlz = (0.5 * logdet_b - log_zi.sum() - tnu @ mu / 2
            - (nu_c @ ((ttau / tau_c * nu_c - 2 * tnu) / (ttau + tau_c))) / 2
            + (tnu**2 / (tau_c + ttau)).sum() / 2 - np.log1p(ttau / tau_c).sum() / 2)
-    return {"log_z": float(-nlz), "iterations": it + 1, "converged": converged}
+    return {"log_z": float(-nlz), "iterations": it + 1, "converged": converged,
+            "sites": (ttau, tnu)}
 
 
 def log_marginal_likelihood(Z: np.ndarray, X: np.ndarray, y: np.ndarray, r: np.ndarray,
                             lam: float, beta_sd: float | None = 1.0,
-                            tol: float = 1e-4) -> dict:
+                            tol: float = 1e-4, init: tuple | None = None) -> dict:
     """EP estimate of ``log p(y | r, lambda)`` of probit BKMR (``h``, ``beta``, ``z*`` integrated).
 
     Parameters
@@ -201,17 +214,19 @@ def log_marginal_likelihood(Z: np.ndarray, X: np.ndarray, y: np.ndarray, r: np.n
         module docstring).
     tol : float
         EP convergence tolerance.
+    init : tuple, optional
+        Site parameters to start EP from (see :func:`ep_probit`).
 
     Returns
     -------
     dict
-        ``log_z``, ``iterations``, ``converged``.
+        ``log_z``, ``iterations``, ``converged``, ``sites``.
     """
     sd = FLAT_BETA_SD if beta_sd is None else beta_sd
     Sigma = lam * cross_kernel(np.asarray(r, dtype=float), squared_distances(Z, Z))
     if X.shape[1]:
         Sigma = Sigma + sd**2 * (X @ X.T)
-    out = ep_probit(Sigma, y, tol=tol)
+    out = ep_probit(Sigma, y, tol=tol, init=init)
     if beta_sd is None:
         out["log_z"] += 0.5 * X.shape[1] * math.log(2 * math.pi * sd**2)
     return out
@@ -240,19 +255,28 @@ def lambda_scan(Z, X, y, cases: dict[str, np.ndarray], lams, beta_sds=(None, 1.0
         with mean and sd 10), ``ep_iterations``, ``converged``.
     """
     from joblib import Parallel, delayed
+
+    jobs = [(name, sd) for name in cases for sd in beta_sds]
+    res = Parallel(n_jobs=n_jobs)(delayed(_scan_one)(Z, X, y, cases[name], sorted(lams), sd)
+                                  for name, sd in jobs)
+    rows = []
+    for (name, sd), outs in zip(jobs, res, strict=True):
+        for lam, out in outs:
+            rows.append({"case": name, "beta_prior": "flat" if sd is None else f"N(0, {sd:g}^2)",
+                         "lambda": lam, "log_marginal_likelihood": out["log_z"],
+                         "log_prior_lambda": math.log(0.1) - 0.1 * lam,
+                         "ep_iterations": out["iterations"], "converged": out["converged"]})
+    return pd.DataFrame(rows)
+
+
+def _scan_one(Z, X, y, r, lams, sd, tol: float = 1e-3):
+    """One case and prior along increasing ``lambda``, each EP started from the last one's sites."""
     from threadpoolctl import threadpool_limits
 
-    jobs = [(name, sd, lam) for name in cases for sd in beta_sds for lam in lams]
-
-    def one(name, sd, lam):
-        with threadpool_limits(limits=1, user_api="blas"):
-            return log_marginal_likelihood(Z, X, y, cases[name], lam, sd)
-
-    res = Parallel(n_jobs=n_jobs)(delayed(one)(*j) for j in jobs)
-    rows = []
-    for (name, sd, lam), out in zip(jobs, res, strict=True):
-        rows.append({"case": name, "beta_prior": "flat" if sd is None else f"N(0, {sd:g}^2)",
-                     "lambda": lam, "log_marginal_likelihood": out["log_z"],
-                     "log_prior_lambda": math.log(0.1) - 0.1 * lam,
-                     "ep_iterations": out["iterations"], "converged": out["converged"]})
-    return pd.DataFrame(rows)
+    out, sites = [], None
+    with threadpool_limits(limits=1, user_api="blas"):
+        for lam in lams:
+            res = log_marginal_likelihood(Z, X, y, r, lam, sd, tol=tol, init=sites)
+            sites = res.pop("sites")
+            out.append((lam, res))
+    return out

@@ -31,7 +31,7 @@ from .data import MixtureData, kmeans_knots, make_grid
 from .diagnostics import fit_notes
 from .priors import BKMRPriors, BKMRTuning
 from .results import BKMRFit
-from .starts import chain_starts
+from .starts import chain_starts, start_of_kind
 from .tempering import HOT_R_POWER, geometric_ladder
 
 __all__ = ["fit_bkmr", "fit_mixture", "CACHE_VERSION", "DEFAULT_LADDER", "SAMPLERS"]
@@ -160,9 +160,10 @@ def fit_bkmr(
         Number of chains; chain ``c`` uses the ``c``-th child of
         ``numpy.random.SeedSequence(seed)``.
     seed : int
-    starts : {"dispersed", "bkmr_default", "small_r"} or sequence of Start
-        Where the chains begin (see :mod:`.starts`), or one explicit
-        :class:`~.chains.Start` per chain.
+    starts : {"dispersed", "bkmr_default", "small_r"} or sequence
+        Where the chains begin (see :mod:`.starts`); or one start per chain,
+        each a kind of :data:`~.starts.DISPERSED_KINDS` or an explicit
+        :class:`~.chains.Start`.
     sampler : {"tempered", "plain"}
         Parallel tempering over ``temperatures`` (see :mod:`.tempering`),
         or one plain chain per start.
@@ -246,6 +247,8 @@ def fit_bkmr(
         start_label = "given"
         if len(start_list) != chains:
             raise ValueError(f"{len(start_list)} starts given for {chains} chains")
+        start_list = [start_of_kind(s, M, seeds[c]) if isinstance(s, str) else s
+                      for c, s in enumerate(start_list)]
     if not varsel:
         start_list = [replace(s, delta=np.ones(M, dtype=bool)) for s in start_list]
     res = _run_chains(spec, start_list, seeds, n_jobs, cache_dir)

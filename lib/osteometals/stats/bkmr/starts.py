@@ -27,7 +27,7 @@ import numpy as np
 
 from .chains import Start
 
-__all__ = ["STARTS", "DISPERSED_KINDS", "chain_starts"]
+__all__ = ["STARTS", "DISPERSED_KINDS", "chain_starts", "start_of_kind"]
 
 #: The choices of ``starts``.
 STARTS: tuple[str, ...] = ("dispersed", "bkmr_default", "small_r")
@@ -53,6 +53,26 @@ def _start(kind: str, M: int, rng: np.random.Generator) -> Start:
     raise ValueError(f"unknown start kind {kind!r}")
 
 
+def start_of_kind(kind: str, M: int, seed: np.random.SeedSequence) -> Start:
+    """The start of one chain of a given kind (one of :data:`DISPERSED_KINDS`).
+
+    Parameters
+    ----------
+    kind : str
+    M : int
+        Number of exposures.
+    seed : numpy.random.SeedSequence
+        The chain's seed (random parts of the start are drawn from it).
+
+    Returns
+    -------
+    Start
+    """
+    if kind not in DISPERSED_KINDS:
+        raise ValueError(f"a start kind is one of {DISPERSED_KINDS}, got {kind!r}")
+    return _start(kind, M, np.random.default_rng(seed.spawn(1)[0]))
+
+
 def chain_starts(starts: str, chains: int, M: int, seeds) -> list[Start]:
     """One :class:`~.chains.Start` per chain.
 
@@ -71,9 +91,5 @@ def chain_starts(starts: str, chains: int, M: int, seeds) -> list[Start]:
     """
     if starts not in STARTS:
         raise ValueError(f"starts must be one of {STARTS}, got {starts!r}")
-    out = []
-    for c in range(chains):
-        rng = np.random.default_rng(seeds[c].spawn(1)[0])
-        kind = DISPERSED_KINDS[c % len(DISPERSED_KINDS)] if starts == "dispersed" else starts
-        out.append(_start(kind, M, rng))
-    return out
+    return [start_of_kind(DISPERSED_KINDS[c % len(DISPERSED_KINDS)] if starts == "dispersed"
+                          else starts, M, seeds[c]) for c in range(chains)]

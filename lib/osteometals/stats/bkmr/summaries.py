@@ -50,7 +50,7 @@ from .kernels import chol_inplace, cross_kernel, squared_distances, trsolve
 
 __all__ = ["contrast_moments", "mixture_summary", "single_variable_risks",
            "single_variable_interactions", "bivariate_sections", "bkmr_summaries",
-           "SECTION_LEVELS"]
+           "pairwise_interaction", "SECTION_LEVELS"]
 
 #: Percentiles at which the second exposure of a bivariate section is held.
 SECTION_LEVELS: tuple[float, ...] = (0.1, 0.5, 0.9)
@@ -341,7 +341,7 @@ def bkmr_summaries(
 
 def single_variable_risks(fit, qs_diff=(0.25, 0.75), q_fixed=(0.25, 0.5, 0.75),
                           n_samples: int = 100, probability: float = 0.95) -> pd.DataFrame:
-    """Single-exposure effects with the others at fixed percentiles (bkmr ``SingVarRiskSummaries``).
+    """Single-exposure effects, the others at fixed percentiles (bkmr ``SingVarRiskSummaries``).
 
     For each exposure and each ``q`` in ``q_fixed``:
     ``h(z_j at qs_diff[1], others at q) - h(z_j at qs_diff[0], others at q)``.
@@ -365,7 +365,7 @@ def single_variable_interactions(fit, qs_diff=(0.25, 0.75), qs_fixed=(0.25, 0.75
 
 def bivariate_sections(fit, pairs=None, levels=SECTION_LEVELS, ngrid: int = 15,
                        n_samples: int = 100, probability: float = 0.95) -> pd.DataFrame:
-    """``h`` along one exposure with another at fixed percentiles (bkmr ``PredictorResponseBivarLevels``).
+    """``h`` along one exposure, another held (bkmr ``PredictorResponseBivarLevels``).
 
     Each point is the contrast ``h(z_a = grid value, z_b at its level
     percentile, others at their medians) - h(all at their medians)``. See
@@ -373,3 +373,53 @@ def bivariate_sections(fit, pairs=None, levels=SECTION_LEVELS, ngrid: int = 15,
     """
     return bkmr_summaries(fit, levels=levels, ngrid=ngrid, pairs=pairs, n_samples=n_samples,
                           probability=probability, which=("section",))["section"]
+
+
+def pairwise_interaction(fit, along: str, by: str, qs_diff=(0.25, 0.75), qs_by=(0.1, 0.9),
+                         n_samples: int = 100, probability: float = 0.95) -> pd.Series:
+    """Does one exposure change another's effect? A two-exposure interaction contrast.
+
+    ``[h(a at qs_diff[1], b at qs_by[1]) - h(a at qs_diff[0], b at qs_by[1])]
+    - [h(a at qs_diff[1], b at qs_by[0]) - h(a at qs_diff[0], b at qs_by[0])]``,
+    the other exposures at their medians: the effect of ``along`` with ``by``
+    high minus the same with ``by`` low (the difference between two of the
+    bivariate sections), with posterior mean, sd and credible interval.
+
+    Parameters
+    ----------
+    fit : BKMRFit
+    along, by : str
+        Exposure names.
+    qs_diff, qs_by : tuple of float
+        Percentiles of ``along`` compared, and of ``by`` at which they are.
+    n_samples, probability : see :func:`bkmr_summaries`.
+
+    Returns
+    -------
+    Series
+        ``est``, ``sd``, ``lower``, ``upper``, ``excludes_zero``, and the two
+        effects of ``along`` it compares: ``effect_low``, ``effect_high``
+        (posterior means).
+    """
+    names = list(fit.exposure_names)
+    a, b = names.index(along), names.index(by)
+    Zq = np.asarray(fit.Z, dtype=float)
+    med = _at(Zq, 0.5)
+    plan = _Plan()
+    pts = {}
+    for qb in qs_by:
+        for qa in qs_diff:
+            p = med.copy()
+            p[a], p[b] = _at(Zq, qa)[a], _at(Zq, qb)[b]
+            pts[(qa, qb)] = p
+    lo_a, hi_a = qs_diff
+    lo_b, hi_b = qs_by
+    plan.contrast([(pts[(hi_a, hi_b)], 1.0), (pts[(lo_a, hi_b)], -1.0),
+                   (pts[(hi_a, lo_b)], -1.0), (pts[(lo_a, lo_b)], 1.0)])
+    plan.contrast([(pts[(hi_a, lo_b)], 1.0), (pts[(lo_a, lo_b)], -1.0)])
+    plan.contrast([(pts[(hi_a, hi_b)], 1.0), (pts[(lo_a, hi_b)], -1.0)])
+    summ = _evaluate(fit, plan, n_samples, probability)
+    out = summ.iloc[0].copy()
+    out["excludes_zero"] = bool(out["lower"] > 0 or out["upper"] < 0)
+    out["effect_low"], out["effect_high"] = summ["est"].iloc[1], summ["est"].iloc[2]
+    return out
