@@ -72,6 +72,7 @@ from .tempering import geometric_ladder
 
 __all__ = [
     "BKMRFit", "BKMRPriors", "BKMRTuning", "CACHE_VERSION", "ChainResult", "ChainSpec",
+    "evidence", "summaries",
     "DEFAULT_LADDER", "DEFAULT_QUANTILES", "DISPERSED_KINDS", "MixtureData", "PredictionGrid",
     "SAMPLERS", "STARTS", "Start", "bimodal", "bimodal_masses", "chain_starts", "ess_bulk",
     "ess_tail", "fit_bkmr", "fit_mixture", "gaussian_loglik", "geometric_ladder",
