@@ -1,11 +1,11 @@
 """The tempered sampler, the starts, the guard rail and the draw cache of BKMR.
 
 The known-truth problem (``bkmr.bimodal``): one exposure, a Gaussian outcome
-``y = 0.7 sin(9 x) + e`` with unit noise known, n = 100, bkmr's priors. Its
+``y = 0.55 sin(9 x) + e`` with unit noise known, n = 300, bkmr's priors. Its
 posterior has a rough region (``x`` in with ``r > 1``: the wiggles are
 signal) and a flat one (``x`` out or ``r`` small), separated by states of low
 density near ``r = 1``. The exact masses come from quadrature over
-``(log r, log lambda)`` for both values of ``delta`` (``bkmr_masses``). The
+``(log r, log lambda)`` for both values of ``delta`` (``bimodal_masses``). The
 sweep code is the one used on the cohort (``family="gaussian"`` keeps
 ``z = y`` fixed and skips the latent step).
 """
@@ -42,7 +42,7 @@ def _fit(y, Z, sampler):
     return bkmr.fit_bkmr(
         y, Z, family="gaussian", sampler=sampler, starts=[ROUGH, FLAT], chains=2,
         temperatures=bkmr.geometric_ladder(4, 100.0) if sampler == "tempered" else None,
-        n_warmup=300, n_draws=3000, seed=SEED, surrogate_knots=None, keep_resid=False,
+        n_warmup=300, n_draws=2000, seed=SEED, surrogate_knots=None, keep_resid=False,
         n_jobs=2)
 
 

@@ -21,11 +21,9 @@
 suppressPackageStartupMessages(library(bkmr))
 stopifnot(as.character(packageVersion("bkmr")) == "0.2.2")
 
-here <- local({
-  args <- commandArgs(trailingOnly = FALSE)
-  f <- sub("^--file=", "", args[grep("^--file=", args)])
-  if (length(f)) dirname(normalizePath(f)) else getwd()
-})
+# the folder of this script (outputs are written beside it)
+script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+here <- if (length(script)) dirname(normalizePath(script)) else getwd()
 
 set.seed(2025)
 n <- 100

@@ -30,7 +30,8 @@ __all__ = ["rhat", "ess_bulk", "ess_tail", "mcse", "to_inference_data", "diagnos
 
 #: A PIP range across chains above this triggers the multi-start warning.
 PIP_RANGE_WARNING = 0.5
-#: So does an R-hat over all chains above this, of an inclusion indicator or of lambda.
+#: So does an R-hat over all chains above this, of an inclusion indicator, of lambda or of
+#: the log likelihood of the latent scores (which differs between regions).
 RHAT_WARNING = 1.1
 
 
@@ -189,7 +190,9 @@ def disagreement_notes(fit, threshold: float = PIP_RANGE_WARNING,
 
     The chains disagree when a PIP ranges over more than ``threshold``
     across chains, or when the R-hat over all chains of an inclusion
-    indicator or of ``lambda`` exceeds ``rhat_threshold``.
+    indicator, of ``lambda`` or of the log likelihood of the latent scores
+    (recorded in ``draws["loglik"]``; it differs between the regions of a
+    multimodal posterior) exceeds ``rhat_threshold``.
 
     Parameters
     ----------
@@ -212,6 +215,7 @@ def disagreement_notes(fit, threshold: float = PIP_RANGE_WARNING,
     rh = {f"delta[{n}]": rhat(d["delta"][:, :, m].astype(float))
           for m, n in enumerate(fit.exposure_names)}
     rh["lambda"] = rhat(d["lambda"])
+    rh["log-likelihood"] = rhat(d["loglik"])
     high = {k: v for k, v in rh.items() if v > rhat_threshold}
     if bad.empty and not high:
         return []

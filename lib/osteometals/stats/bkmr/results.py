@@ -206,6 +206,7 @@ class BKMRFit:
         Parameters
         ----------
         probability : float
+            Level of the credible intervals of the rise and of the contrasts.
 
         Returns
         -------
@@ -303,16 +304,11 @@ class BKMRFit:
         return pd.Series({k: float(v.mean()) for k, (_, v) in self._term_draws().items()})
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Equal-tailed ``1 - alpha`` credible intervals (NaN for the PIPs).
+        """Equal-tailed ``1 - alpha`` credible intervals of the terms.
 
-        Parameters
-        ----------
-        alpha : float
-
-        Returns
-        -------
-        DataFrame
-            ``lower``, ``upper``, one row per term.
+        The ``alpha / 2`` and ``1 - alpha / 2`` quantiles of the pooled draws,
+        in a frame with columns ``lower`` and ``upper`` indexed by term; NaN
+        for the PIPs (the mean of a 0/1 indicator has no such interval).
         """
         rows = {}
         for k, (group, v) in self._term_draws().items():
@@ -372,18 +368,10 @@ class BKMRFit:
                        list(self.notes))
 
     def to_csv(self, output_dir: str | Path, prefix: str = "bkmr") -> dict[str, Path]:
-        """Write ``<prefix>_tidy.csv`` (the terms) and ``<prefix>_pips.csv``.
+        """Save :meth:`tidy` as ``<prefix>_tidy.csv`` and :meth:`pips` as ``<prefix>_pips.csv``.
 
-        Parameters
-        ----------
-        output_dir : str or pathlib.Path
-            Folder (created if needed).
-        prefix : str
-
-        Returns
-        -------
-        dict
-            ``{"tidy": path, "pips": path}``.
+        The folder ``output_dir`` is created if it does not exist; returns
+        ``{"tidy": path, "pips": path}``.
         """
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)

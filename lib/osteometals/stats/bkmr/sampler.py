@@ -195,6 +195,27 @@ def _metropolis(
     return ok, 1, f, ll_star, c_star, sf, sll_star
 
 
+def _propose(rng, state: ChainState, log_ratio: float, exact_factor, surrogate_factor,
+             z_star: np.ndarray | None = None, **changes) -> tuple[ChainState, bool, int]:
+    """Metropolis-Hastings on a proposal; the accepted state takes its factors and ``changes``.
+
+    Returns
+    -------
+    tuple
+        ``(state, accepted, exact factorisations)``: the proposal's state if
+        accepted, else the current one.
+    """
+    ok, nf, f, ll, c, sf, sll = _metropolis(rng, state, log_ratio, exact_factor,
+                                            surrogate_factor, z_star=z_star)
+    if not ok:
+        return state, False, nf
+    if z_star is not None:
+        changes["z"] = z_star
+    sur = state.surrogate is not None
+    return replace(state, fac=f, ll=ll, c=c, sfac=sf if sur else None, sll=sll if sur else 0.0,
+                   **changes), True, nf
+
+
 @dataclass
 class LambdaStep:
     """Random-walk Metropolis-Hastings on ``log(lambda)`` given ``z`` and ``r``.
@@ -216,15 +237,11 @@ class LambdaStep:
         log_ratio = (self.priors.log_prior_lambda(lam_star) - self.priors.log_prior_lambda(lam)
                      + math.log(lam_star / lam))  # Jacobian of the log-scale walk
         be, sur = state.backend, state.surrogate
-        ok, nf, f, ll, c, sf, sll = _metropolis(
+        state, ok, nf = _propose(
             rng, state, log_ratio,
             lambda: be.factor(state.fac.kern, lam_star, avoid=state.fac),
             (lambda: sur.factor(state.sfac.kern, lam_star)) if sur is not None else None,
-        )
-        if ok:
-            state = replace(state, lam=lam_star, fac=f, ll=ll, c=c,
-                            sfac=sf if sur is not None else None,
-                            sll=sll if sur is not None else 0.0)
+            lam=lam_star)
         return state, StepStats("lambda", ok, nf)
 
 
@@ -273,19 +290,15 @@ class RDeltaStep:
         if log_ratio == -math.inf:
             return state, StepStats(move, False, 0)
         be, sur, lam = state.backend, state.surrogate, state.lam
-        ok, nf, f, ll, c, sf, sll = _metropolis(
+        r = state.r.copy()
+        if d_star[m]:
+            r[m] = r_new
+        state, ok, nf = _propose(
             rng, state, log_ratio,
             lambda: be.factor(be.kern_update(state.fac.kern, m, r_new), lam, avoid=state.fac),
             (lambda: sur.factor(sur.kern_update(state.sfac.kern, m, r_new), lam))
             if sur is not None else None,
-        )
-        if ok:
-            r = state.r.copy()
-            if d_star[m]:
-                r[m] = r_new
-            state = replace(state, delta=d_star.copy(), r=r, fac=f, ll=ll, c=c,
-                            sfac=sf if sur is not None else None,
-                            sll=sll if sur is not None else 0.0)
+            delta=d_star.copy(), r=r)
         return state, StepStats(move, ok, nf)
 
 
@@ -322,18 +335,12 @@ class ScaleStep:
                      - self.priors.log_prior_lambda(state.lam) + (len(state.z) + 2) * lc)
         if log_ratio == -math.inf:
             return state, StepStats("scale", False, 0)
-        scaled = replace(state, z=state.z * c)
         be, sur = state.backend, state.surrogate
-        ok, nf, f, ll, cc, sf, sll = _metropolis(
+        state, ok, nf = _propose(
             rng, state, log_ratio,
             lambda: be.factor(state.fac.kern, lam_star, avoid=state.fac),
             (lambda: sur.factor(state.sfac.kern, lam_star)) if sur is not None else None,
-            z_star=scaled.z,
-        )
-        if ok:
-            state = replace(scaled, lam=lam_star, fac=f, ll=ll, c=cc,
-                            sfac=sf if sur is not None else None,
-                            sll=sll if sur is not None else 0.0)
+            z_star=state.z * c, lam=lam_star)
         return state, StepStats("scale", ok, nf)
 
 

@@ -21,16 +21,9 @@ from .priors import BKMRPriors
 __all__ = ["simulate", "bimodal", "bimodal_masses", "BIMODAL_ROUGH_R"]
 
 
-def simulate(
-    n: int = 300,
-    seed: int = 1,
-    n_exposures: int = 5,
-    n_covariates: int = 2,
-    rho: float = 0.3,
-    active: Sequence[int] = (0, 1),
-    effect: float = 1.0,
-    interaction: float = 0.0,
-) -> tuple[MixtureData, Callable[[np.ndarray], np.ndarray]]:
+def simulate(n: int = 300, seed: int = 1, *, n_exposures: int = 5, n_covariates: int = 2,
+             rho: float = 0.3, active: Sequence[int] = (0, 1), effect: float = 1.0,
+             interaction: float = 0.0) -> tuple[MixtureData, Callable[[np.ndarray], np.ndarray]]:
     """Simulate a probit BKMR data set with a known exposure-response function.
 
     Exposures are equicorrelated standard normals (correlation ``rho``);
@@ -102,7 +95,7 @@ def simulate(
 BIMODAL_ROUGH_R = 1.0
 
 
-def bimodal(n: int = 100, seed: int = 3, amplitude: float = 0.7,
+def bimodal(n: int = 300, seed: int = 3, amplitude: float = 0.55,
             frequency: float = 9.0) -> tuple[np.ndarray, np.ndarray]:
     """A small Gaussian-outcome kernel machine with two separated posterior regions.
 
@@ -110,10 +103,10 @@ def bimodal(n: int = 100, seed: int = 3, amplitude: float = 0.7,
     ``x`` uniform on (-1.7, 1.7): one exposure. Fitted with the unit
     residual variance known (``family="gaussian"``), the posterior has a
     *rough* region (``x`` in with ``r > 1``: the wiggles are signal) holding
-    about 0.31 of the mass at the defaults (:func:`bimodal_masses`) and a
-    *flat* one (``x`` out, or ``r`` small: the wiggles are noise). Between
+    0.32 of the mass at the defaults (:func:`bimodal_masses`) and a *flat*
+    one (``x`` out, 0.48, or ``r`` small: the wiggles are noise). Between
     them, at ``r`` near 1, the density is several nats lower whatever
-    ``lambda`` is, so a plain chain switches rarely (a few times in a few
+    ``lambda`` is, so a plain chain switches rarely (a few times in two
     thousand sweeps); the exact masses are known by quadrature, which makes
     it the test bed of the tempered sampler.
 
