@@ -1,4 +1,4 @@
-# osteometals: make book | make test | make lab | make pdf | make bench
+# osteometals: make book | make test | make lab [CHAPTER=NN] | make pdf | make bench
 #              make lock | make test-latest
 #
 # Installs come from the lock (requirements-py311.lock, every package pinned
@@ -61,8 +61,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# make lab: JupyterLab on book/. make lab CHAPTER=03 [PARAMS='-p weighted false']:
+# that chapter as a notebook with the parameters of its page (the box at its top).
 lab: install
-	$(VENV)/bin/jupyter lab book
+	$(CLI) lab $(CHAPTER) $(PARAMS)
 
 bench: install
 	$(CLI) bench

@@ -120,3 +120,84 @@ def test_notebook_shows_tells_tables_and_figures_from_glue_only_outputs(tmp_path
     notebook = tmp_path / "n.ipynb"
     notebook.write_text(json.dumps({"cells": cells}))
     assert notebook_shows(notebook) == {"table"}
+
+
+# Pages for readers (osteometals.book.pages, sphinxext, glance) ----------------
+
+SOURCES_DIR = HTML_DIR / "_sources"
+
+
+def executed_page_names() -> list[str]:
+    """Every executed page of the built book (chapters, front pages, appendix)."""
+    from osteometals.book.build import executed_pages
+
+    return [name for name, _ in executed_pages(BUILD_DIR)]
+
+
+def test_every_chapter_page_has_its_parameters_box_and_no_injected_cell(html_dir, chapters):
+    for chapter in chapters:
+        page = (html_dir / "chapters" / f"{chapter.name}.html").read_text(encoding="utf-8")
+        text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+        assert "Parameters of this page" in text, chapter.name
+        assert "Defaults (reproduces the paper)" in text, chapter.name
+        assert f"Regenerate this page: osteometals run {chapter.name} " in text, chapter.name
+        assert f"make lab CHAPTER={chapter.name}" in text, chapter.name
+        assert "tag_injected-parameters" not in page, f"{chapter.name} shows papermill's cell"
+
+
+def test_every_executed_page_offers_its_notebook_markdown_and_pdf(html_dir):
+    names = executed_page_names()
+    assert "intro" in names and any(n.startswith("appendix/") for n in names)
+    for name in names:
+        page = (html_dir / f"{name}.html").read_text(encoding="utf-8")
+        for suffix, magic in ((".md", b"---"), (".pdf", b"%PDF-")):
+            target = html_dir / "_downloads" / suffix[1:] / f"{name}{suffix}"
+            assert target.read_bytes().startswith(magic), target
+            assert f"_downloads/{suffix[1:]}/{name}{suffix}" in page, (name, suffix)
+        notebook = json.loads((SOURCES_DIR / f"{name}.ipynb").read_text(encoding="utf-8"))
+        assert any(c.get("outputs") for c in notebook["cells"]), f"{name}.ipynb is not executed"
+
+
+def test_no_downloadable_notebook_holds_an_absolute_path(html_dir):
+    from osteometals.book.browser import ABSOLUTE_PATH
+
+    found = {}
+    for name in executed_page_names():
+        text = (SOURCES_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
+        paths = sorted(set(ABSOLUTE_PATH.findall(text)))
+        if paths:
+            found[name] = paths[:5]
+    assert found == {}
+
+
+def test_the_introduction_opens_with_the_glance_table_and_the_scorecard_figure(html_dir):
+    page = (html_dir / "intro.html").read_text(encoding="utf-8")
+    glance_at = page.find('id="tbl-glance"')
+    assert glance_at > 0, "no at-a-glance table"
+    assert glance_at < page.find('id="what-the-paper-claims"'), "the glance is not at the top"
+    assert 'id="fig-glance-verdicts"' in page
+    glance_csv = RESULTS_DIR / "intro" / "glance.csv"
+    from osteometals.book.glance import CLAIMS
+
+    rows = glance_csv.read_text(encoding="utf-8").strip().splitlines()
+    assert len(rows) == 1 + len(CLAIMS), "one row per headline claim"
+    for chapter in ("03_quartile_odds", "04_bmd", "06_subgroups"):
+        assert f'href="chapters/{chapter}.html"' in page[glance_at:], chapter
+
+
+def test_the_primer_links_every_exercise_of_every_chapter(html_dir, chapters):
+    from osteometals.book.pages import exercises
+
+    page = (html_dir / "primer.html").read_text(encoding="utf-8")
+    listed = [ex for chapter in chapters for ex in exercises(chapter)]
+    assert listed, "no exercise found in the chapters"
+    # docutils writes a target's id in lower case with hyphens for other characters
+    missing = [ex.label for ex in listed if 'href="chapters/{}.html#{}"'.format(
+        ex.page, re.sub(r"[^a-z0-9]+", "-", ex.label.lower())) not in page]
+    assert missing == []
+
+
+def test_mathjax_is_served_from_the_book(html_dir):
+    page = (html_dir / "primer.html").read_text(encoding="utf-8")
+    assert '_static/mathjax/tex-mml-chtml.js' in page and "cdn.jsdelivr" not in page
+    assert (html_dir / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()

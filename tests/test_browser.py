@@ -3,11 +3,12 @@
 Two layers:
 
 * the mechanics of :mod:`osteometals.book.browser`, on hand-made pages and on a
-  tiny Jupyter Book built in a temporary folder, so that a console error, an
-  uncaught exception or a missing image is known to be caught;
-* the real book (``book/_build/html``, made by ``make book``): every chapter
-  page loads cleanly, shows its figures and tables, and the search works.
-  Screenshots go to ``book/_build/screenshots/``.
+  tiny Jupyter Book built in a temporary folder, so that each check of the
+  page review (console errors, outside requests, images, captions, formulas,
+  overflow, absolute paths) is known to catch what it looks for;
+* the page review of the real book (``book/_build/html``, made by ``make
+  book``): every page opened offline at 1280 px, one test per check, and the
+  search. Full-page screenshots go to ``book/_build/screenshots/``.
 
 Skipped only when Chromium (or Playwright) is absent, and a failure then
 under ``CI=true`` (tests/conftest.py). ``.ci/run`` installs Chromium. A
@@ -58,8 +59,8 @@ def browser():
         yield running
 
 
-def png(width: int = 3, height: int = 2) -> bytes:
-    """A small, valid, grey PNG image."""
+def png(width: int = 3, height: int = 2, dpi: float | None = None) -> bytes:
+    """A small, valid, grey PNG image, declaring ``dpi`` (as matplotlib does) if given."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -67,9 +68,12 @@ def png(width: int = 3, height: int = 2) -> bytes:
 
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    phys = b"" if dpi is None else chunk(
+        b"pHYs", struct.pack(">IIB", round(dpi / 0.0254), round(dpi / 0.0254), 1))
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
+        + phys
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
@@ -84,13 +88,33 @@ def site(tmp_path_factory):
     """Hand-made pages, each with one thing right or wrong."""
     folder = tmp_path_factory.mktemp("site")
     (folder / "dot.png").write_bytes(png())
+    (folder / "figure.png").write_bytes(png(300, 100, dpi=100))  # a 3-inch wide "figure"
+    captioned = "<table><caption>One cell.</caption><tr><th>a</th></tr><tr><td>1</td></tr></table>"
     pages = {
-        "clean.html": '<main><table><tr><td>1</td></tr></table><img src="dot.png"></main>'
-        '<aside><img src="dot.png" alt="outside main"></aside>',
+        "clean.html": f'<main>{captioned}<img src="dot.png" alt="a grey dot"></main>'
+        '<aside><img src="dot.png"></aside>',
         "console.html": '<main><script>console.error("injected failure")</script></main>',
         "throws.html": '<main><script>throw new Error("boom")</script></main>',
-        "broken_image.html": '<main><img src="missing.png"></main>',
+        "broken_image.html": '<main><img src="missing.png" alt="gone"></main>',
         "external.html": '<main><script src="https://cdn.example.org/lib.js"></script></main>',
+        "no_alt.html": '<main><img src="dot.png"></main>',
+        "file_alt.html": '<main><img src="dot.png" alt="dot.png"></main>',
+        "shrunk.html": '<main><img src="figure.png" alt="a figure" style="width: 100px"></main>',
+        "full_size.html": '<main><img src="figure.png" alt="a figure"></main>',
+        "upscaled.html": '<main><img src="dot.png" alt="a dot" style="width: 60px"></main>',
+        "no_caption.html": "<main><table><tr><th>metal</th></tr>"
+        "<tr><td>Cd</td></tr></table></main>",
+        "figure_caption.html": "<main><figure><table><tr><td>1</td></tr></table>"
+        "<figcaption>Around.</figcaption></figure></main>",
+        "wide.html": '<main style="width: 400px"><div style="width: 900px">wide</div></main>',
+        "clipped.html": '<main style="width: 400px"><div style="overflow: hidden">'
+        '<div style="width: 900px">cut</div></div></main>',
+        "scrolls.html": '<main style="width: 400px"><div style="overflow-x: auto">'
+        f'<div style="width: 900px">{captioned}</div></div></main>',
+        "path.html": "<main><p>see /home/someone/osteometals/book/x.csv and "
+        "https://example.org/home/page</p></main>",
+        "raw_tex.html": '<main><p><span class="math">\\(a^2\\)</span></p>'
+        "<pre>re.compile(r'\\(')</pre></main>",
     }
     for name, body in pages.items():
         (folder / name).write_text(page(body))
@@ -116,8 +140,9 @@ def test_serving_a_missing_folder_fails_at_once(tmp_path):
 def test_a_clean_page_has_no_problems_and_its_table_and_image_are_seen(browser, site):
     report = check_page(browser, site + "clean.html")
     assert report.problems() == []
-    assert report.tables == 1
-    assert [(i["src"], i["natural_width"]) for i in report.images] == [("dot.png", 3)]
+    assert report.tables == [{"caption": "One cell.", "head": "a"}]
+    assert [(i["src"], i["natural_width"], i["alt"]) for i in report.images] == [
+        ("dot.png", 3, "a grey dot")]
 
 
 def test_a_console_error_is_reported(browser, site):
@@ -137,10 +162,75 @@ def test_an_image_that_does_not_load_is_reported(browser, site):
     assert any("missing.png (HTTP 404)" in line for line in report.problems())
 
 
-def test_outside_requests_are_answered_locally_and_recorded(browser, site):
+def test_outside_requests_are_refused_and_reported(browser, site):
     report = check_page(browser, site + "external.html")
     assert report.external == ["https://cdn.example.org/lib.js"]
-    assert report.problems() == []
+    assert report.console_errors == [], "the refusal is reported once, as an outside request"
+    assert [line.split(": ", 1)[1] for line in report.problems()] == [
+        "outside request: https://cdn.example.org/lib.js"]
+
+
+def test_outside_requests_can_be_answered_locally_instead(browser, site):
+    report = check_page(browser, site + "external.html", offline=False)
+    assert report.external == ["https://cdn.example.org/lib.js"]
+    assert report.console_errors == [] and report.failed_requests == []
+
+
+def test_an_image_without_alt_text_is_reported(browser, site):
+    assert check_page(browser, site + "no_alt.html").images_without_alt == ["dot.png"]
+
+
+def test_a_file_name_is_not_alt_text(browser, site):
+    assert check_page(browser, site + "file_alt.html").images_without_alt == ["dot.png"]
+
+
+def test_a_figure_shrunk_until_its_text_is_below_9_pt_is_reported(browser, site):
+    """3 inches shown at 100 px: 10 pt text at 100/3 px per inch is 3.5 CSS pt."""
+    report = check_page(browser, site + "shrunk.html")
+    assert report.images[0]["dpi"] == pytest.approx(100, abs=0.01)
+    assert report.small_text_images() == [
+        "figure.png (3.0 in shown at 100 px: 10 pt text at 3.5 pt)"]
+    assert check_page(browser, site + "full_size.html").problems() == []
+
+
+def test_an_image_shown_wider_than_its_pixels_is_reported(browser, site):
+    report = check_page(browser, site + "upscaled.html")
+    assert report.upscaled_images == ["dot.png (3 px shown at 60 px)"]
+
+
+def test_a_table_without_caption_is_reported_by_its_header(browser, site):
+    assert check_page(browser, site + "no_caption.html").tables_without_caption == ["metal"]
+
+
+def test_a_figure_caption_around_a_table_counts_as_its_caption(browser, site):
+    assert check_page(browser, site + "figure_caption.html").tables_without_caption == []
+
+
+def test_content_wider_than_the_main_column_is_reported(browser, site):
+    report = check_page(browser, site + "wide.html")
+    assert len(report.overflow) == 2, report.overflow  # the div, and the column scrolls
+    assert report.overflow[0].startswith("div spans x")
+
+
+def test_content_cut_off_by_a_box_is_reported(browser, site):
+    overflow = check_page(browser, site + "clipped.html").overflow
+    assert overflow == ["div cuts off its content (900 px in 400 px)"]
+
+
+def test_a_wide_table_scrolling_in_its_own_box_is_fine(browser, site):
+    assert check_page(browser, site + "scrolls.html").problems() == []
+
+
+def test_an_absolute_path_in_the_html_is_reported_but_not_a_url(browser, site):
+    report = check_page(browser, site + "path.html")
+    assert report.html_paths == ["/home/someone/osteometals/book/x.csv"]
+
+
+def test_formulas_left_as_tex_are_reported_but_not_code(browser, site):
+    report = check_page(browser, site + "raw_tex.html")
+    assert (report.math, report.typeset) == (1, 0)
+    assert report.untypeset_math == [
+        "1 formulas, 0 typeset by MathJax", "raw TeX in the text: ...\\(a^2\\)..."]
 
 
 def test_a_screenshot_is_written_on_request(browser, site, tmp_path):
@@ -184,7 +274,7 @@ def tiny_site(tiny_book):
 @pytest.mark.slow
 def test_a_tiny_book_chapter_shows_its_figure_and_table(browser, tiny_site):
     report = check_page(browser, tiny_site + "chapters/01_tiny.html")
-    assert report.tables >= 1 and "zirconium" in report.text
+    assert len(report.tables) >= 1 and "zirconium" in report.text
     assert len(report.images) == 1 and report.broken_images == []
 
 
@@ -249,6 +339,23 @@ def test_the_single_page_is_the_toc_root_not_the_redirect(tmp_path):
 
 
 # The real book ---------------------------------------------------------------
+#
+# The page review: every page of the built book, opened offline at 1280 px,
+# with a full-page screenshot each under book/_build/screenshots/ (the same
+# folders as the HTML: chapters/01_cohort.png, ...), and one test per check.
+
+
+def book_pages() -> list[str]:
+    """Every page of the built book a reader can open, relative to ``HTML_DIR``.
+
+    Left out: ``index.html`` (it only redirects to the introduction) and the
+    files Sphinx copies (``_static``, ``_sources``, ``_images``, ...).
+    """
+    return sorted(
+        p.relative_to(HTML_DIR).as_posix() for p in HTML_DIR.rglob("*.html")
+        if not any(part.startswith("_") for part in p.relative_to(HTML_DIR).parts)
+        and p.relative_to(HTML_DIR).as_posix() != "index.html"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -260,51 +367,104 @@ def book_site():
 
 
 @pytest.fixture(scope="module")
-def chapter_reports(browser, book_site):
-    """Every chapter page, visited once, with a screenshot each."""
-    pages = sorted(HTML_DIR.glob("chapters/*.html"))
-    if not pages:
+def page_reports(browser, book_site):
+    """Every page, visited once offline, with a full-page screenshot each."""
+    pages = book_pages()
+    if not any(p.startswith("chapters/") for p in pages):
         pytest.fail(f"no chapter pages in {HTML_DIR / 'chapters'}: run `make book` first")
     return {
-        p.stem: check_page(
-            browser, f"{book_site}chapters/{p.name}", screenshot=SCREENSHOTS / f"{p.stem}.png"
-        )
+        p: check_page(browser, book_site + p,
+                      screenshot=(SCREENSHOTS / p).with_suffix(".png"))
         for p in pages
     }
 
 
-@pytest.mark.book
-def test_every_chapter_page_loads_without_console_errors(chapter_reports):
-    problems = [line for r in chapter_reports.values() for line in r.problems()]
-    assert problems == [], "\n".join(problems)
+@pytest.fixture(scope="module")
+def chapter_reports(page_reports):
+    """The chapter pages' reports, by chapter name."""
+    return {p.removeprefix("chapters/").removesuffix(".html"): r
+            for p, r in page_reports.items() if p.startswith("chapters/")}
+
+
+def every(page_reports, check) -> dict[str, list]:
+    """``check(report)`` for each page where it found something."""
+    found = {page: check(report) for page, report in page_reports.items()}
+    return {page: items for page, items in found.items() if items}
 
 
 @pytest.mark.book
-def test_every_figure_image_of_every_chapter_has_loaded(chapter_reports):
-    broken = {name: r.broken_images for name, r in chapter_reports.items() if r.broken_images}
-    assert broken == {}
+def test_every_page_loads_without_console_errors_or_failed_requests(page_reports):
+    assert every(page_reports,
+                 lambda r: r.console_errors + r.page_errors + r.failed_requests) == {}
+
+
+@pytest.mark.book
+def test_no_page_asks_for_anything_outside_the_book(page_reports):
+    """MathJax, fonts, scripts and styles are all served from the built book."""
+    assert every(page_reports, lambda r: r.external) == {}
+
+
+@pytest.mark.book
+def test_formulas_are_typeset_offline(page_reports):
+    with_math = [p for p, r in page_reports.items() if r.math]
+    assert "primer.html" in with_math, "the primer's formulas were not found"
+    assert every(page_reports, lambda r: r.untypeset_math) == {}
+
+
+@pytest.mark.book
+def test_no_page_shows_an_absolute_path_of_the_building_machine(page_reports):
+    assert every(page_reports, lambda r: r.html_paths) == {}
+
+
+@pytest.mark.book
+def test_nothing_sticks_out_of_the_main_column_at_1280_px(page_reports):
+    assert every(page_reports, lambda r: r.overflow) == {}
+
+
+@pytest.mark.book
+def test_every_table_has_a_caption(page_reports):
+    assert every(page_reports, lambda r: r.tables_without_caption) == {}
+
+
+@pytest.mark.book
+def test_every_image_has_alt_text_and_has_loaded(page_reports):
+    assert every(page_reports, lambda r: r.broken_images + r.images_without_alt) == {}
+
+
+@pytest.mark.book
+def test_no_image_is_shown_wider_than_its_own_pixels(page_reports):
+    assert every(page_reports, lambda r: r.upscaled_images) == {}
+
+
+@pytest.mark.book
+def test_no_figure_is_shrunk_until_its_tick_labels_fall_below_9_pt(page_reports):
+    """Figures drawn at the book's width (osteometals.book.style) fill the column; a
+    wider one is shrunk to it, and its text with it."""
+    assert any(img.get("dpi") for r in page_reports.values() for img in r.images), (
+        "no figure declared its dpi: the check would pass on any book")
+    assert every(page_reports, lambda r: r.small_text_images()) == {}
 
 
 @pytest.mark.book
 def test_chapters_with_results_show_a_table(chapter_reports):
     expected = [name for name in chapter_reports if name[:2] in TABLE_CHAPTERS]
     assert expected, "none of the chapters that should show a table was found"
-    without = [name for name in expected if chapter_reports[name].tables == 0]
+    without = [name for name in expected if not chapter_reports[name].tables]
     assert without == [], f"chapters without a <table> in their main content: {without}"
 
 
 @pytest.mark.book
-def test_every_chapter_page_has_a_screenshot(chapter_reports):
-    for name, report in chapter_reports.items():
-        assert report.screenshot == SCREENSHOTS / f"{name}.png"
+def test_every_page_has_a_full_page_screenshot(page_reports):
+    for page, report in page_reports.items():
+        assert report.screenshot == (SCREENSHOTS / page).with_suffix(".png")
         assert report.screenshot.read_bytes().startswith(b"\x89PNG")
-        # a blank page's PNG compresses to well under 1 kB; a rendered chapter does not
+        # a blank page's PNG compresses to well under 1 kB; a rendered page does not
         assert report.screenshot.stat().st_size > 1000
 
 
 @pytest.mark.book
 def test_the_book_search_finds_selenium_and_nothing_for_nonsense(browser, book_site):
     """Selenium is one of the five metals: the chapters name it."""
-    hits = search(browser, book_site, "selenium", screenshot=SCREENSHOTS / "search.png")
+    hits = search(browser, book_site, "selenium", screenshot=SCREENSHOTS / "search_selenium.png")
     assert hits, "search.html?q=selenium listed no result"
     assert search(browser, book_site, "qqxyzzyqq") == []

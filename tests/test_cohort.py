@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from osteometals.nhanes import cohort as co
+from osteometals.nhanes import spine
 from osteometals.nhanes.files import load_table
+from osteometals.nhanes.options import CohortOptions
 from osteometals.nhanes.variables import CATEGORIES, METALS
 
 # --------------------------------------------------------------------------
@@ -21,6 +23,12 @@ from osteometals.nhanes.variables import CATEGORIES, METALS
 #  6 woman 70, education 9 (don't know)
 #  7 woman 60, osteoporotic femur, living with partner -> IN
 # Expected flow: 11 -> 10 -> 9 -> 7 -> 6 -> 4.
+#
+# Optional steps (off by default):
+#  spine_rule="iscd_two_or_more": woman 5 has L1-L3 valid (L4 code 6)   -> IN
+#  exclude_op_treatment: 3 told to take an OP medicine, 7 "don't know"  -> OUT
+#  exclude_hormone_therapy: 108 ever used hormones, 109 refused          -> OUT
+#  exclude_menstruating: 109 had a period in the past year, 7 "don't know" -> OUT
 
 _H = {
     "SEQN": [1, 2, 3, 4, 5, 6, 7],
@@ -45,6 +53,22 @@ _P = {
 }
 
 
+def _vertebrae(src):
+    """L1-L4 of each person: all valid where a total was released, else L1-L3 valid."""
+    cols = {}
+    for v in spine.VERTEBRAE:
+        c = spine.vertebra_columns(v)
+        area = [15.0] * len(src["SEQN"])
+        bmd = [t if not np.isnan(t) else (0.7 if v != "L4" else np.nan)
+               for t in src["DXXOSBMD"]]
+        cols[c["area"]] = [a if not np.isnan(b) else np.nan for a, b in zip(area, bmd,
+                                                                              strict=True)]
+        cols[c["bmc"]] = [a * b for a, b in zip(area, bmd, strict=True)]
+        cols[c["bmd"]] = bmd
+        cols[c["code"]] = [0.0 if not np.isnan(b) else 6.0 for b in bmd]
+    return cols
+
+
 def _tables():
     tables = {}
     for cyc, src, name in (("H", _H, "{}_H"), ("P", _P, "P_{}")):
@@ -66,7 +90,8 @@ def _tables():
         tables[name.format("DXXFEM")] = pd.DataFrame(
             {"SEQN": seqn, "DXXOFBMD": src["DXXOFBMD"],
              "DXXNKBMD": [0.8] * n})
-        tables[name.format("DXXSPN")] = pd.DataFrame({"SEQN": seqn, "DXXOSBMD": src["DXXOSBMD"]})
+        tables[name.format("DXXSPN")] = pd.DataFrame(
+            {"SEQN": seqn, "DXXOSBMD": src["DXXOSBMD"], **_vertebrae(src)})
         tables[name.format("BMX")] = pd.DataFrame({"SEQN": seqn, "BMXBMI": [27.0] * n})
         tables[name.format("BPQ")] = pd.DataFrame({"SEQN": seqn, "BPQ020": [2] * n})
         diq = [2] * n
@@ -75,10 +100,18 @@ def _tables():
         tables[name.format("DIQ")] = pd.DataFrame({"SEQN": seqn, "DIQ010": diq})
         tables[name.format("SMQ")] = pd.DataFrame({"SEQN": seqn, "SMQ020": [1] * n})
         osq = {v: [2] * n for v in ("OSQ010A", "OSQ010B", "OSQ010C", "OSQ080", "OSQ150",
-                                    "OSQ170", "OSQ200")}
+                                    "OSQ170", "OSQ200", "OSQ060")}
+        osq["OSQ072"] = [np.nan] * n  # asked only if OSQ060 = 1
+        rhq = {"RHQ031": [2] * n, "RHD043": [7] * n, "RHQ540": [2] * n}
+        for i, person in enumerate(seqn):
+            if person in (3, 7):  # ever told osteoporosis; 3 treated, 7 don't know
+                osq["OSQ060"][i], osq["OSQ072"][i] = 1, 1 if person == 3 else 9
+            if person in (108, 109):  # 108 used hormones, 109 refused to say
+                rhq["RHQ540"][i] = 1 if person == 108 else 7
+            if person in (109, 7):  # 109 still menstruating, 7 don't know
+                rhq["RHQ031"][i] = 1 if person == 109 else 9
         tables[name.format("OSQ")] = pd.DataFrame({"SEQN": seqn, **osq})
-        tables[name.format("RHQ")] = pd.DataFrame(
-            {"SEQN": seqn, "RHQ031": [2] * n, "RHD043": [7] * n})
+        tables[name.format("RHQ")] = pd.DataFrame({"SEQN": seqn, **rhq})
     return {k: v.astype({c: float for c in v.columns if c != "SEQN"}) for k, v in tables.items()}
 
 
@@ -116,11 +149,25 @@ def test_a_variable_without_a_codebook_entry_is_an_error():
         co.recode_special(pd.DataFrame({"XYZ999": [9]}), variables=["XYZ999"])
 
 
-def test_every_raw_covariate_read_has_a_special_code_entry():
+def test_every_raw_variable_read_has_a_special_code_entry():
+    from osteometals.nhanes.covariate_definitions import DEFINITIONS
+    from osteometals.nhanes.exclusions import EXCLUSIONS
+
     read = {"RIAGENDR", "RIDAGEYR", "RIDRETH1", "DMDEDUC2", "DMDMARTL", "DMDMARTZ", "BMXBMI",
             "BPQ020", "DIQ010", "SMQ020", "OSQ010A", "OSQ010B", "OSQ010C", "OSQ080", "OSQ150",
-            "OSQ170", "OSQ200", "RHQ031", "RHD043"}
+            "OSQ170", "OSQ200", "RHQ031", "RHD043", "DXXOSBMD", *spine.VERTEBRA_VARIABLES}
+    read |= {v for e in EXCLUSIONS for v in e.variables}
+    read |= {v for d in DEFINITIONS for v in d.variables}
     assert read <= set(co.SPECIAL_CODES)
+
+
+def test_refused_and_dont_know_of_the_exclusion_questions_become_missing():
+    """OSQ_H / P_OSQ and RHQ_H / P_RHQ codebooks: OSQ060, OSQ072, RHQ031 and RHQ540 use
+    7 = refused and 9 = don't know."""
+    raw = pd.DataFrame({v: [1, 2, 7, 9] for v in ("OSQ060", "OSQ072", "RHQ031", "RHQ540")})
+    out = co.recode_special(raw)
+    assert out.isna().sum().tolist() == [2, 2, 2, 2]
+    assert out.iloc[:2].notna().all().all()
 
 
 # --------------------------------------------------------------------------
@@ -299,27 +346,94 @@ def test_single_cycle_cohort_reads_only_that_cycle():
     assert set(c.data["cycle"]) == {"2017-2020"}
 
 
+def _build(**fields):
+    tables = _tables()
+    return co.build_cohort(loader=lambda name: tables[name].copy(), **fields)
+
+
+def test_build_cohort_takes_an_options_object_or_its_fields():
+    tables = _tables()
+    a = co.build_cohort(CohortOptions(cycles="P"), loader=lambda n: tables[n].copy())
+    b = co.build_cohort(cycles="P", loader=lambda n: tables[n].copy())
+    assert a.options == b.options == CohortOptions(cycles="P")
+    pd.testing.assert_frame_equal(a.data, b.data)
+
+
+def test_the_iscd_spine_rule_adds_women_with_two_or_three_valid_vertebrae(synthetic):
+    iscd = _build(spine_rule="iscd_two_or_more")
+    assert sorted(iscd.data["seqn"]) == [3, 5, 7, 108, 109]
+    woman_5 = iscd.data.set_index("seqn").loc[5]
+    assert woman_5["bmd_spine"] == pytest.approx(0.7)  # (3 x 15 x 0.7) / (3 x 15)
+    step = iscd.flow.set_index("step").loc["BMD measured"]
+    assert step["n_out"] == 7 and "fewer than 2 valid vertebrae" in step["reason"]
+    # the women with a released total keep it
+    both = synthetic.data.set_index("seqn")["bmd_spine"]
+    assert (iscd.data.set_index("seqn").loc[both.index, "bmd_spine"] == both).all()
+
+
+@pytest.mark.parametrize(
+    ("option", "step", "kept", "n_yes", "n_unknown"),
+    [
+        ("exclude_op_treatment", "Not treated for osteoporosis", [108, 109], 1, 1),
+        ("exclude_hormone_therapy", "Never used hormone therapy", [3, 7], 1, 1),
+        ("exclude_menstruating", "Not menstruating", [3, 108], 1, 1),
+    ],
+)
+def test_each_exclusion_is_a_flow_step_that_counts_yes_and_unknown_apart(
+        option, step, kept, n_yes, n_unknown):
+    c = _build(**{option: True})
+    assert sorted(c.data["seqn"]) == kept
+    row = c.flow.set_index("step").loc[step]
+    assert row["n_excluded"] == n_yes + n_unknown
+    assert row["reason"].endswith(f": {n_yes}; unknown (refused, don't know or not "
+                                  f"answered): {n_unknown}")
+    assert list(c.flow["step"]).index(step) == len(c.flow) - 2  # before the covariates
+
+
+def test_exclusions_are_off_by_default(synthetic):
+    steps = set(synthetic.flow["step"])
+    assert not steps & {"Not treated for osteoporosis", "Never used hormone therapy",
+                        "Not menstruating"}
+
+
+def test_get_cohort_refuses_a_bad_value_before_reading_anything(monkeypatch):
+    from osteometals.nhanes import files
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a file was looked up before the options were checked")
+
+    monkeypatch.setattr(files, "locate_table", no_reading)
+    monkeypatch.setattr(files, "load_table", no_reading)
+    with pytest.raises(ValueError, match="iscd_two_or_more"):
+        co.get_cohort(spine_rule="iscd")
+    with pytest.raises(ValueError, match="exclude_menstruating"):
+        co.get_cohort(CohortOptions(), exclude_menstruating="yes")
+
+
 @pytest.mark.mirror
 def test_cache_key_depends_on_options():
-    a = co._normalise_options(("H", "P"), "xue2021", "looker1998", "looker1998",
-                              ("femur", "neck", "spine"), True, 50, "no", "osq150",
-                              "hip_wrist_spine")
-    b = dict(a, spine_reference="hologic")
-    c = co._normalise_options(("P", "H"), "xue2021", "looker1998", "looker1998",
-                              ("spine", "neck", "femur"), True, 50, "no", "osq150",
-                              "hip_wrist_spine")
+    a = CohortOptions()
+    b = CohortOptions(spine_reference="hologic")
+    c = CohortOptions(cycles=("P", "H"), required_sites=("spine", "neck", "femur"))
     assert co.cache_key(a) != co.cache_key(b)
     assert co.cache_key(a) == co.cache_key(c)  # order of cycles/sites does not matter
+    assert co.cache_key(CohortOptions(spine_rule="iscd_two_or_more")) != co.cache_key(a)
 
 
 @pytest.mark.mirror
 def test_cache_key_depends_on_the_files_content_not_on_where_they_were_found(monkeypatch):
-    options = co._normalise_options(("H", "P"), "xue2021", "looker1998", "looker1998",
-                                    ("femur", "neck", "spine"), True, 50, "no", "osq150",
-                                    "hip_wrist_spine")
+    options = CohortOptions()
     with_mirror = co.cache_key(options)  # copies the mirror's files into the cache
     monkeypatch.delenv("NHANES_MIRROR")
     assert co.cache_key(options) == with_mirror  # the same files, now from the cache
+
+
+@pytest.mark.mirror
+def test_get_cohort_is_the_same_for_an_object_and_for_fields():
+    a = co.get_cohort(CohortOptions(exclude_menstruating=True))
+    b = co.get_cohort(exclude_menstruating=True)
+    assert a.options == b.options
+    pd.testing.assert_frame_equal(a.data, b.data)
 
 
 # --------------------------------------------------------------------------
@@ -343,7 +457,7 @@ def real_demo(nhanes_mirror):
 @pytest.mark.mirror
 def test_real_cohort_has_no_missing_model_values(real):
     model_cols = [c for c in co.COLUMNS if c != "bmd_spine" or "spine" in
-                  real.options["required_sites"]]
+                  real.options.required_sites]
     assert not real.data[model_cols].isna().any().any()
 
 
@@ -394,3 +508,28 @@ def test_real_osteoporosis_prevalence_and_size_are_plausible(real):
     prevalence = real.data["op"].mean()
     assert 0.08 < prevalence < 0.35
     assert 500 < len(real.data) < 3000
+
+
+@pytest.mark.mirror
+def test_real_default_cohort_is_the_one_the_book_has_always_used(real):
+    """Regression: the defaults give the cohort of every earlier version of the book
+    (1,198 women, 199 with osteoporosis; CohortOptions only changed how options are
+    passed). A change here must be deliberate and explained in chapter 1."""
+    assert real.n == 1198 and real.n_op == 199
+    assert real.options == CohortOptions()
+
+
+@pytest.mark.mirror
+def test_real_spine_rule_keeps_the_women_the_released_total_drops(nhanes_mirror):
+    """Counted from the files (issue 11): of the 2,160 women with metals and a valid hip,
+    858 have no released spine total (all four vertebrae valid), 721 of them at least two
+    valid vertebrae; the women without a released total are older."""
+    vert = co.vertebrae_of_hip_sample()
+    table = co.spine_rule_summary(vert).set_index("group")
+    assert len(vert) == 2160
+    assert table.loc["all four valid", "n"] == 2160 - 858
+    assert table.loc["two or three valid", "n"] == 721
+    assert vert.loc[~vert["released"], "age"].mean() > vert.loc[vert["released"], "age"].mean()
+    iscd = co.get_cohort(spine_rule="iscd_two_or_more")
+    step = iscd.flow.set_index("step").loc["BMD measured"]
+    assert step["n_out"] == 2160 - 137  # everyone but those with fewer than two

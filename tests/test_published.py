@@ -255,7 +255,7 @@ def test_inconsistencies_are_recorded_and_described():
             "spine_reference", "flow_counts"} <= set(inc.id)
     assert (inc.description.str.len() > 20).all()
     assert set(inc.kind) <= {"duplicate value", "estimate vs P", "text vs table",
-                             "implausible", "wrong label", "missing"}
+                             "implausible", "wrong label", "missing", "hypothesis"}
 
 
 def test_recorded_inconsistencies_are_really_in_the_tables():

@@ -198,3 +198,101 @@ def test_interaction_test_tests_all_product_terms(cohort):
     ref = direct.wald_test("cd_q:age_group")
     assert (test.ndf, test.ddf) == (ref.ndf, ref.ddf)
     np.testing.assert_allclose([test.statistic, test.p], [ref.statistic, ref.p], rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- conventions
+
+
+def test_the_three_trend_scores(cohort):
+    d = reg.add_quartiles(cohort, ["cd"])
+    np.testing.assert_allclose(d["cd_qlnmed"], np.log(d["cd_qmed"]))
+    assert d.groupby("cd_q", observed=True)["cd_qrank"].first().tolist() == [0, 1, 2, 3]
+    assert reg.trend_column("cd", "ln_median") == "cd_qlnmed"
+    with pytest.raises(ValueError, match="trend_score must be one of 'median', 'ln_median', "
+                                         "'rank'; got 'mean'"):
+        reg.trend_column("cd", "mean")
+
+
+@pytest.mark.parametrize("score", ["median", "ln_median", "rank"])
+def test_p_for_trend_is_that_of_the_chosen_score(cohort, score):
+    out = reg.quartile_models(cohort, "op", "binomial", {"M": ["diabetes"]}, metals=["hg"],
+                              trend_score=score)
+    d = reg.add_quartiles(cohort, ["hg"])
+    col = reg.trend_column("hg", score)
+    direct = survey.svyglm(f"op ~ {col} + diabetes", d, "binomial")
+    np.testing.assert_allclose(out["p_trend"].iloc[0], direct.pvalues[col], rtol=1e-12)
+
+
+def test_trend_scores_differ_only_in_the_trend(cohort):
+    a = reg.quartile_models(cohort, "op", "binomial", {"M": ["diabetes"]}, metals=["cd"])
+    b = reg.quartile_models(cohort, "op", "binomial", {"M": ["diabetes"]}, metals=["cd"],
+                            trend_score="rank")
+    pd.testing.assert_frame_equal(a.drop(columns="p_trend"), b.drop(columns="p_trend"))
+    assert a["p_trend"].iloc[0] != b["p_trend"].iloc[0]
+
+
+def test_cycle_term_adds_the_cycle_to_every_adjustment_set(cohort):
+    assert reg.adjustment_set(["diabetes"], cycle_term=True) == ["diabetes", "cycle"]
+    assert reg.adjustment_set(["diabetes"], cycle_term=True, drop=["cycle"]) == ["diabetes"]
+    d = cohort.assign(cycle=np.where(np.arange(len(cohort)) % 3 == 0, "2013-2014",
+                                     "2017-2020"))
+    out = reg.quartile_models(d, "op", "binomial", {"M": ["diabetes"]}, metals=["cd"],
+                              cycle_term=True).set_index("quartile")
+    direct = survey.svyglm("op ~ cd_q + diabetes + cycle", reg.add_quartiles(d, ["cd"]),
+                           "binomial")
+    np.testing.assert_allclose(out.loc["Q4", "estimate"], np.exp(direct.params["cd_q[T.Q4]"]))
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("trend_score", "mean", "trend_score must be one of"),
+    ("age_bmi", "splines", "age_bmi must be one of"),
+    ("weighted", "yes", "weighted must be True or False"),
+    ("cycle_term", 1, "cycle_term must be True or False"),
+    ("alpha", 1.5, r"alpha must lie in \(0, 1\)"),
+    ("lonely_psu", "drop", "lonely_psu must be one of"),
+])
+def test_an_unknown_convention_is_refused_before_any_fit(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        reg.ModelOptions(**{field: value})
+
+
+def test_an_unknown_option_name_is_refused(cohort):
+    with pytest.raises(TypeError, match="unknown model option.*trend"):
+        reg.table2(cohort, trend="rank")
+
+
+def test_options_and_keywords_are_the_same_thing(cohort):
+    opts = reg.ModelOptions(weighted=False, trend_score="rank")
+    a = reg.table2(cohort, options=opts, metals=["cd"])
+    b = reg.table2(cohort, weighted=False, trend_score="rank", metals=["cd"])
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- standardised
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_linear_models_carry_standardised_coefficients(cohort, weighted):
+    """Beta = B x sd(Q4 indicator) / sd(BMD) over the fit's rows, weighted SDs for the
+    design-based fit (osteometals.stats.standardise)."""
+    out = reg.quartile_models(cohort, "bmd_femur", "gaussian", {"M": ["diabetes"]},
+                              metals=["cd"], weighted=weighted).set_index("quartile")
+    assert list(out.columns) == [c for c in reg.TIDY_COLUMNS if c != "quartile"] + \
+        reg.STANDARDISED_COLUMNS
+    d = reg.add_quartiles(cohort, ["cd"])
+    w = d["weight"].to_numpy() if weighted else np.ones(len(d))
+    x = (d["cd_q"] == "Q4").to_numpy(dtype=float)
+
+    def sd(v):
+        return np.sqrt(np.average((v - np.average(v, weights=w)) ** 2, weights=w))
+
+    factor = sd(x) / sd(d["bmd_femur"].to_numpy())
+    np.testing.assert_allclose(out.loc["Q4", "std_estimate"], out.loc["Q4", "estimate"] * factor,
+                               rtol=1e-12)
+    np.testing.assert_allclose(out.loc["Q4", "std_se"], out.loc["Q4", "se"] * factor, rtol=1e-12)
+    assert out.loc["Q1", "std_estimate"] == 0.0
+
+
+def test_logistic_models_have_no_standardised_columns(cohort):
+    out = reg.table2(cohort, metals=["cd"])
+    assert not set(reg.STANDARDISED_COLUMNS) & set(out.columns)

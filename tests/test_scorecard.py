@@ -178,16 +178,121 @@ def test_table1_against_a_long_frame_like_table1_tidy():
 # ----------------------------------------------------------------------------- all tables
 
 
+def _paths(root, tables):
+    """Write the paper's own values as our results for ``tables``; paths of every file."""
+    paths = {}
+    for table, name in sc.RESULT_FILES.items():
+        paths[table] = root / name
+        if table == "Table 2" and table in tables:
+            _ours_table2().assign(weighted=True).to_csv(paths[table], index=False)
+    return paths
+
+
 def test_load_results_and_scorecard_from_disk(tmp_path):
-    chapter, name = next((c, f) for t, c, f in sc.RESULT_FILES if t == "Table 2")
-    (tmp_path / chapter).mkdir()
-    _ours_table2().assign(weighted=True).to_csv(tmp_path / chapter / name, index=False)
-    results = sc.load_results(tmp_path)
-    assert results["Table 2"] is not None and results["Table 3"] is None
-    card = sc.scorecard(results)
+    paths = _paths(tmp_path, ["Table 2"])
+    for table in set(sc.RESULT_FILES) - {"Table 2"}:
+        pd.DataFrame({"metal": []}).to_csv(paths[table], index=False)
+    results = sc.load_results(paths)
+    card = sc.scorecard({"Table 2": results["Table 2"]})
     summary = sc.summarise(card).set_index(["table", "quantity"])
     assert summary.loc[("Table 2", "OR"), "compared"] == 45
     assert summary.loc[("Table 2", "OR"), "agree"] == 45
     assert summary.loc[("Table 3", "beta"), "compared"] == 0
     assert summary.loc[("Table 4", "OR"), "published"] == 90
     assert list(card.columns) == sc.COLUMNS
+
+
+def test_a_missing_results_file_is_an_error_not_a_gap(tmp_path):
+    paths = _paths(tmp_path, ["Table 2"])
+    with pytest.raises(FileNotFoundError, match="Table 1: results file .*table1.csv"):
+        sc.load_results(paths)
+    with pytest.raises(KeyError, match="no results file given"):
+        sc.load_results({"Table 2": paths["Table 2"]})
+
+
+def test_result_files_name_no_chapter_folder():
+    """The chapter registry finds the folders (osteometals.book.results); the scorecard
+    names only files, so renaming a chapter cannot turn its cells into "not compared"."""
+    assert all("/" not in name and name.endswith(".csv") for name in sc.RESULT_FILES.values())
+
+
+# ----------------------------------------------------------------------------- Table 3 scale
+
+
+def _ours_table3(factor: float = 3.0) -> pd.DataFrame:
+    """Our Table 3 whose standardised βs equal the paper's, the unstandardised a third."""
+    t3 = published.table3()
+    return t3.assign(
+        estimate=t3.estimate / factor, ci_lower=(t3.estimate - 0.05) / factor,
+        ci_upper=(t3.estimate + 0.05) / factor, std_estimate=t3.estimate,
+        std_ci_lower=t3.estimate - 0.05, std_ci_upper=t3.estimate + 0.05)
+
+
+def test_the_scale_changes_sizes_not_directions_or_significance():
+    raw = sc.compare_table3(_ours_table3(), scale="unstandardised")
+    std = sc.compare_table3(_ours_table3(), scale="standardised")
+    cells = std.quantity == "beta"
+    assert np.allclose(std.loc[cells, "difference"].astype(float), 0.0)
+    assert std.loc[cells, "published_in_ci"].all()
+    # on g/cm2 the paper's beta is 3 times ours: inside [b - 0.05, b + 0.05] / 3 only
+    # where |b| (1 - 1/3) <= 0.05 / 3, i.e. |b| <= 0.025
+    small = raw.loc[cells, "published"].abs() <= 0.025
+    assert (raw.loc[cells, "published_in_ci"].astype(bool) == small).all()
+    assert (raw.verdict == std.verdict).all()
+    changes = sc.verdict_changes(raw, std)
+    assert set(changes.judgement) == {"published_in_ci"}
+    assert len(changes) == int((~small).sum())
+    counts = sc.change_counts(raw, std).loc[("Table 3", "beta")]
+    assert counts[("published_in_ci", "after")] == 90
+    assert counts[("published_in_ci", "change")] == int((~small).sum())
+    assert counts[("agree", "change")] == 0
+
+
+def test_verdict_changes_refuses_two_different_sets_of_cells():
+    with pytest.raises(ValueError, match="same cells"):
+        sc.verdict_changes(sc.compare_table2(_ours_table2()), sc.compare_table3(_ours_table3()))
+
+
+def test_an_unknown_scale_is_refused():
+    with pytest.raises(ValueError, match="scale must be one of"):
+        sc.compare_table3(_ours_table3(), scale="z")
+
+
+def test_the_table3_scale_comes_from_the_evidence_or_the_reader():
+    from osteometals.paper import beta_scale
+
+    t3 = published.table3()
+    se = published.se_from_beta_p(t3.estimate, t3.p)
+    ours = t3.assign(std_estimate=t3.estimate, std_se=se, std_ci_lower=np.nan,
+                     std_ci_upper=np.nan, estimate=t3.estimate / 3, se=se / 3, n=905)
+    ev = beta_scale.evidence(ours)
+    assert sc.resolve_table3_scale("evidence", ev) == ("standardised", "evidence")
+    assert sc.resolve_table3_scale("unstandardised", ev) == ("unstandardised", "parameter")
+    with pytest.raises(ValueError, match="table3_scale must be"):
+        sc.resolve_table3_scale("beta", ev)
+
+
+def test_select_cells_keeps_order_and_refuses_a_selection_that_matches_nothing():
+    card = sc.compare_table2(_ours_table2())
+    got = sc.select_cells(card, [{"table": "Table 2", "quantity": "OR", "metal": "se",
+                                  "quartile": "Q3"},
+                                 {"table": "Table 2", "quantity": "OR", "metal": ["cd"],
+                                  "quartile": "Q4", "model": "Model 1"}])
+    assert got.metal.tolist() == ["se", "se", "se", "cd"]
+    with pytest.raises(KeyError, match="no scorecard row matches"):
+        sc.select_cells(card, [{"metal": "zinc"}])
+
+
+def test_table1_differences_name_the_largest_gap():
+    t1 = published.table1()
+    t1 = t1[t1.variable != "op"]
+    rows = [(r.variable, r.level, r.op, False, "pct", r.percent + (3.0 if r.level == "Yes"
+                                                                   and r.variable == "smoking"
+                                                                   and r.op == 1 else 0.5))
+            for r in t1.itertuples() if r.summary == "n (%)"]
+    ours = pd.DataFrame(rows, columns=["variable", "level", "op", "weighted", "statistic",
+                                       "value"]).assign(p=0.5)
+    facts = sc.table1_differences(sc.compare_table1(ours))
+    assert facts["pct_max"] == pytest.approx(3.0) and facts["pct_median"] == pytest.approx(0.5)
+    assert facts["pct_max_where"] == "smoking = Yes, OP"
+    assert facts["p_n"] == 18

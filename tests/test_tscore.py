@@ -118,3 +118,21 @@ def test_the_spine_reference_changes_the_spine_t_score():
     # by hand from the two references of the module docstring
     assert xue == pytest.approx((0.80 - 1.065) / 0.122)
     assert hol == pytest.approx((0.80 - 1.047) / 0.110)
+
+
+def test_sites_are_a_view_of_the_one_site_table():
+    from osteometals.nhanes.variables import BMD_SITES, BONE_SITES, SITE_LABELS
+
+    assert tscore.SITES == {"femur": "bmd_femur", "neck": "bmd_neck", "spine": "bmd_spine"}
+    assert {s.column for s in BONE_SITES.values()} == set(BMD_SITES) == set(SITE_LABELS)
+    # NHANES variables from the DXXFEM / DXXSPN codebooks
+    assert {k: s.nhanes for k, s in BONE_SITES.items()} == {
+        "femur": "DXXOFBMD", "neck": "DXXNKBMD", "spine": "DXXOSBMD"}
+    assert BMD_SITES["bmd_neck"] == ("Femoral neck", "DXXNKBMD", "DXXFEM")
+
+
+def test_the_papers_site_labels_are_the_nhanes_layers():
+    from osteometals.nhanes.variables import SITE_LABELS
+    from osteometals.paper import published
+
+    assert published.SITE_LABELS == SITE_LABELS

@@ -198,8 +198,18 @@ class Chapter:
 
     @property
     def folder(self) -> str:
-        """The book folder the page is in: ``"chapters"`` or ``"appendix"``."""
-        return self.path.parent.name
+        """The book folder the page is in: ``"chapters"``, ``"appendix"`` or ``"front"``.
+
+        ``"front"`` is an executable page at the top of the book (the
+        introduction), which the build stages beside ``_toc.yml``.
+        """
+        name = self.path.parent.name
+        return name if name in ("chapters", "appendix") else "front"
+
+    @property
+    def page(self) -> str:
+        """The page in the book: ``"chapters/01_cohort"``, or ``"intro"`` for a front page."""
+        return self.name if self.folder == "front" else f"{self.folder}/{self.name}"
 
     @property
     def title(self) -> str:
@@ -327,9 +337,27 @@ def list_appendix(folder: Path = APPENDIX_DIR) -> list[Chapter]:
     return [load_chapter(p) for p in sorted(Path(folder).glob("*.md"))]
 
 
+#: Executable pages at the top of the book, run after the chapters (they summarise them).
+FRONT_PAGES = ("intro.md",)
+
+
+def list_front(folder: Path = BOOK_DIR) -> list[Chapter]:
+    """The executable front pages (:data:`FRONT_PAGES` that have a ``parameters`` cell)."""
+    found = []
+    for name in FRONT_PAGES:
+        path = Path(folder) / name
+        if not path.is_file():
+            continue
+        try:
+            found.append(load_chapter(path))
+        except ParameterError:
+            continue  # a static page: no parameters cell
+    return found
+
+
 def list_pages() -> list[Chapter]:
-    """Every executable page: the chapters, then the appendix, in build order."""
-    return list_chapters() + list_appendix()
+    """Every executable page in build order: the chapters, the front pages, the appendix."""
+    return list_chapters() + list_front() + list_appendix()
 
 
 def find_chapter(name: str, folder: Path | None = None) -> Chapter:

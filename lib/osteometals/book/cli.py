@@ -214,6 +214,39 @@ def run(
     typer.echo(f"  results  {folder / 'results'}")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab(
+    ctx: typer.Context,
+    chapter: str = typer.Argument(None, help="Chapter name or number; none opens book/."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not start JupyterLab."),
+) -> None:
+    """Open a chapter in JupyterLab with the parameters of its page: lab CHAPTER [-p NAME VALUE].
+
+    The chapter is written, not run, to runs/<chapter>/<name>=<value>/lab/ as a
+    notebook with the parameters injected (as papermill does for the book) and
+    the book's plotting style, so that running it cell by cell gives the page
+    again; the parameters box of every page prints this command.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from osteometals.book.build import BOOK_DIR, prepare_lab
+    from osteometals.book.chapters import find_chapter
+
+    target = Path(BOOK_DIR)
+    if chapter:
+        ch = _checked(find_chapter, chapter)
+        overrides = _parse_pairs(ctx.args)
+        _checked(ch.validate, overrides)
+        target = prepare_lab(ch.name, overrides)
+        typer.echo(f"notebook: {target}")
+    if no_browser:
+        return
+    lab_exe = Path(sys.executable).parent / "jupyter-lab"
+    subprocess.run([str(lab_exe), str(target)], check=False)
+
+
 @app.command()
 def book(
     render_only: bool = typer.Option(
@@ -265,28 +298,78 @@ def _parse_pairs(args: list[str]) -> dict[str, str]:
     return pairs
 
 
+def _choices(field: str) -> str:
+    """``"one of a, b"`` for a CohortOptions field (help text of the cohort command)."""
+    from osteometals.nhanes.options import CHOICES
+
+    return "one of " + ", ".join(CHOICES[field])
+
+
 @app.command()
 def cohort(
-    cycles: str = typer.Option("H,P", help="NHANES cycles, comma-separated."),
-    spine_reference: str = typer.Option(
-        None, help="Lumbar-spine T-score reference (default: the book's)."
-    ),
+    cycles: str = typer.Option(
+        None, help="NHANES cycles, joined by ',' or '+': H = 2013-2014, P = 2017-March 2020."),
+    min_age: int = typer.Option(None, help="Minimum age in years, 20 to 80."),
     required_sites: str = typer.Option(
-        "femur,neck,spine", help="BMD sites that must be measured."
-    ),
+        None, help="BMD sites that must be measured, joined by ',' or '+' (femur, neck, spine)."),
+    spine_reference: str = typer.Option(
+        None, help=f"Lumbar-spine T-score reference: {_choices('spine_reference')}."),
+    femur_reference: str = typer.Option(
+        None, help=f"Total-femur T-score reference: {_choices('femur_reference')}."),
+    neck_reference: str = typer.Option(
+        None, help=f"Femoral-neck T-score reference: {_choices('neck_reference')}."),
+    spine_rule: str = typer.Option(
+        None, help=f"Which spine BMD is valid: {_choices('spine_rule')}."),
+    require_complete_covariates: bool = typer.Option(
+        None, "--require-complete-covariates/--allow-missing-covariates",
+        help="Drop women with any missing covariate (default) or keep them."),
+    diabetes_borderline: str = typer.Option(
+        None, help=f"How DIQ010 'borderline' is coded: {_choices('diabetes_borderline')}."),
+    parent_op_definition: str = typer.Option(
+        None, help=f"Parental osteoporosis: {_choices('parent_op_definition')}."),
+    fracture_definition: str = typer.Option(
+        None, help=f"Previous fractures: {_choices('fracture_definition')}."),
+    exclude_op_treatment: bool = typer.Option(
+        False, "--exclude-op-treatment",
+        help="Exclude women told to take an osteoporosis medicine (OSQ072)."),
+    exclude_hormone_therapy: bool = typer.Option(
+        False, "--exclude-hormone-therapy",
+        help="Exclude women who ever used female hormones (RHQ540)."),
+    exclude_menstruating: bool = typer.Option(
+        False, "--exclude-menstruating",
+        help="Exclude women with a period in the past 12 months (RHQ031)."),
     refresh: bool = typer.Option(False, help="Rebuild even if cached."),
 ) -> None:
-    """Build the analysis cohort and print its exclusion flow, n and osteoporosis count."""
-    from osteometals.nhanes.cohort import get_cohort
+    """Build the analysis cohort and print its exclusion flow, n and osteoporosis count.
 
-    options = {"cycles": parse_cycles(cycles), "required_sites": required_sites.split(",")}
-    if spine_reference:
-        options["spine_reference"] = spine_reference
+    Every option left out keeps the book's default (the paper's cohort); a
+    value that is not allowed fails before any file is read.
+    """
+    from osteometals.nhanes.cohort import get_cohort
+    from osteometals.nhanes.options import CohortOptions
+
+    given = {
+        "cycles": cycles.upper() if cycles else None, "min_age": min_age,
+        "required_sites": required_sites, "spine_reference": spine_reference,
+        "femur_reference": femur_reference, "neck_reference": neck_reference,
+        "spine_rule": spine_rule, "require_complete_covariates": require_complete_covariates,
+        "diabetes_borderline": diabetes_borderline,
+        "parent_op_definition": parent_op_definition,
+        "fracture_definition": fracture_definition,
+        "exclude_op_treatment": exclude_op_treatment,
+        "exclude_hormone_therapy": exclude_hormone_therapy,
+        "exclude_menstruating": exclude_menstruating,
+    }
     try:
-        result = get_cohort(refresh=refresh, **options)
+        options = CohortOptions(**{k: v for k, v in given.items() if v is not None})
     except ValueError as err:
         fail(str(err), code=2)
+    try:
+        result = get_cohort(options, refresh=refresh)
+    except nhdata.DataError as err:
+        fail(str(err))
     flow = result.flow
+    typer.echo(f"options: {options}")
     typer.echo(format_rows(flow.to_dict("records"), ["step", "n_in", "n_excluded", "n_out"]))
     n, n_op = len(result.data), int(result.data["op"].sum())
     typer.echo(f"\ncohort: n = {n}, osteoporosis = {n_op} ({100 * n_op / n:.1f}%)")

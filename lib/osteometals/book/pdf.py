@@ -20,7 +20,14 @@ from typing import Any
 
 import yaml
 
-from osteometals.book.browser import CHROMIUM, keep_local, launch, local_mathjax, serve
+from osteometals.book.browser import (
+    CHROMIUM,
+    MATH_READY,
+    keep_local,
+    launch,
+    local_mathjax,
+    serve,
+)
 from osteometals.book.build import BUILD_DIR, render
 from osteometals.book.chapters import BOOK_DIR
 
@@ -44,25 +51,19 @@ _EXPAND = """(show) => {
 #: screen), a smaller table font, and no papermill cell of injected
 #: parameters (it only holds this machine's paths).
 PRINT_CSS = """
-.cell_output, .output, .pst-scrollable-table-container, div.highlight, pre {
+.cell_output, .output, .pst-scrollable-table-container, div.highlight, pre, .om-table,
+.om-table > div {
   overflow: visible !important;
   max-height: none !important;
 }
 pre { white-space: pre-wrap !important; word-break: break-word; }
-table { font-size: 0.6em; }
+table, .om-table .gt_table { font-size: 0.6em !important; }
 td, th { padding: 1px 3px !important; }
 .bd-article-container, .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 img { max-width: 100% !important; height: auto; }
 figure, img, table { break-inside: avoid; }
 .tag_injected-parameters { display: none !important; }
 """
-
-#: Resolve when MathJax (if the page loads it) has typeset everything.
-_MATH_READY = """async () => {
-  const mj = window.MathJax;
-  if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
-  if (mj && mj.typesetPromise) { await mj.typesetPromise(); }
-}"""
 
 #: Resolve when every image has loaded or failed.
 _IMAGES_READY = """() => Promise.all([...document.images].map((img) => img.complete ? null :
@@ -165,7 +166,7 @@ def print_pdf(
             tab.goto(base + page, wait_until="load", timeout=timeout * 1000)
             tab.wait_for_load_state("networkidle", timeout=timeout * 1000)
             tab.evaluate(_IMAGES_READY)
-            tab.evaluate(_MATH_READY)
+            tab.evaluate(MATH_READY)
             if mathjax is None and tab.query_selector(".math") is not None:
                 warnings.warn(
                     "no local MathJax (pip install django-static-mathjax): "

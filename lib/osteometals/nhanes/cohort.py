@@ -25,14 +25,19 @@ needs:
 The DXA and questionnaire components are answered by (nearly) everyone
 examined in the age range, so no smaller weight is needed for them.
 
-Public API: :func:`build_cohort`, :func:`get_cohort`, :class:`Cohort`,
-:func:`recode_special`, :func:`pooled_weight`, :func:`multiverse`.
+Every choice is a field of one validated, hashable
+:class:`~osteometals.nhanes.options.CohortOptions` (re-exported here):
+``get_cohort(CohortOptions(spine_rule="iscd_two_or_more"))`` or, the same,
+``get_cohort(spine_rule="iscd_two_or_more")``.
+
+Public API: :class:`CohortOptions`, :func:`build_cohort`, :func:`get_cohort`,
+:class:`Cohort`, :func:`recode_special`, :func:`pooled_weight`,
+:func:`multiverse`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import pickle
@@ -44,8 +49,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from osteometals.nhanes import tscore
-from osteometals.nhanes.variables import CATEGORIES, METALS
+from osteometals.nhanes import spine, tscore
+from osteometals.nhanes.exclusions import EXCLUSIONS, exclusion_reason
+from osteometals.nhanes.options import (
+    CHOICES,
+    SCHEMA_VERSION,
+    CohortOptions,
+    as_options,
+)
+from osteometals.nhanes.variables import BONE_SITES, CATEGORIES, METALS
+
+__all__ = [
+    "CHOICES", "COLUMNS", "COVARIATES", "Cohort", "CohortOptions", "SPECIAL_CODES",
+    "build_cohort", "cache_key", "get_cohort", "multiverse", "pooled_weight", "recode_special",
+    "summary",
+]
 
 Loader = Callable[[str], pd.DataFrame]
 
@@ -75,7 +93,9 @@ COMPONENTS: tuple[str, ...] = (
 #: when it has no such codes: a variable missing here is an error, so no
 #: variable is cleaned by a blanket rule. Note RIDAGEYR 80 means "80 and
 #: over" (kept), and RHD043 uses 7 = "Menopause" and 9 = "Other" as real
-#: answers, its refused/don't know being 77/99.
+#: answers, its refused/don't know being 77/99. The spine files' invalidity
+#: codes (DXXL<i>BCC: 0 valid, 1/3/4/5/6 reasons) are real codes, not
+#: refusals, and their BMC / area / BMD are measurements: empty sets.
 SPECIAL_CODES: dict[str, frozenset[int]] = {
     # DEMO
     "RIAGENDR": frozenset(),
@@ -86,14 +106,33 @@ SPECIAL_CODES: dict[str, frozenset[int]] = {
     "DMDMARTZ": frozenset({77, 99}),  # P only
     # BMX
     "BMXBMI": frozenset(),
-    # BPQ, DIQ, SMQ
+    # BPQ (BPQ020 the cohort's; the rest for the candidate definitions of chapter 2)
     "BPQ020": frozenset({7, 9}),
+    "BPQ030": frozenset({7, 9}),
+    "BPQ040A": frozenset({7, 9}),
+    "BPQ050A": frozenset({7, 9}),
+    "BPQ080": frozenset({7, 9}),
+    "BPQ060": frozenset({7, 9}),
+    "BPQ090D": frozenset({7, 9}),
+    "BPQ100D": frozenset({7, 9}),
+    # DIQ (DIQ010 the cohort's; 3 = borderline is a real answer)
     "DIQ010": frozenset({7, 9}),
+    "DIQ160": frozenset({7, 9}),
+    "DIQ050": frozenset({7, 9}),
+    "DIQ070": frozenset({7, 9}),
+    # SMQ
     "SMQ020": frozenset({7, 9}),
+    # DXXSPN: spine totals and vertebrae
+    "DXXOSBMD": frozenset(),
+    "DXXOSBMC": frozenset(),
+    "DXXOSA": frozenset(),
+    **{var: frozenset() for var in spine.VERTEBRA_VARIABLES},
     # OSQ
     "OSQ010A": frozenset({7, 9}),
     "OSQ010B": frozenset({7, 9}),
     "OSQ010C": frozenset({7, 9}),
+    "OSQ060": frozenset({7, 9}),  # ever told osteoporosis (exclude_op_treatment)
+    "OSQ072": frozenset({7, 9}),  # told to take an osteoporosis medicine
     "OSQ080": frozenset({7, 9}),
     "OSQ150": frozenset({7, 9}),
     "OSQ170": frozenset({7, 9}),
@@ -101,15 +140,7 @@ SPECIAL_CODES: dict[str, frozenset[int]] = {
     # RHQ
     "RHQ031": frozenset({7, 9}),
     "RHD043": frozenset({77, 99}),  # 7 = menopause, 9 = other: real answers
-}
-
-#: Options of :func:`build_cohort` with a fixed set of values.
-CHOICES: dict[str, tuple] = {
-    "cycles": tuple(CYCLES),
-    "required_sites": tuple(tscore.SITES),
-    "diabetes_borderline": ("no", "yes", "missing"),
-    "parent_op_definition": ("osq150", "osq150_or_hip_fracture"),
-    "fracture_definition": ("hip_wrist_spine", "any"),
+    "RHQ540": frozenset({7, 9}),  # ever used female hormones (exclude_hormone_therapy)
 }
 
 #: Covariates that must be complete when ``require_complete_covariates``.
@@ -128,9 +159,10 @@ COLUMNS: tuple[str, ...] = (
     "smoking", "hypertension", "diabetes", "parent_op", "fracture",
 )
 
-#: Schema version of the cached cohorts: bump it whenever the cohort logic
-#: or the ``Cohort`` fields change (the cache key does not read the code).
-CACHE_VERSION = 3
+#: Schema version of the cached cohorts (:data:`osteometals.nhanes.options.SCHEMA_VERSION`):
+#: bump it there whenever the cohort logic or the ``Cohort`` fields change
+#: (the cache key does not read the code).
+CACHE_VERSION = SCHEMA_VERSION
 
 
 @dataclass
@@ -145,7 +177,7 @@ class Cohort:
         Exclusion steps: ``step, n_in, n_excluded, n_out, reason`` (one row
         per step; ``n_out`` of a step is ``n_in`` of the next; the last
         ``n_out`` equals ``len(data)``).
-    options : dict
+    options : CohortOptions
         The validated options the cohort was built with.
     menopause : pandas.DataFrame
         Counts of self-reported menstrual / menopausal status (RHQ) in the
@@ -159,7 +191,7 @@ class Cohort:
 
     data: pd.DataFrame
     flow: pd.DataFrame
-    options: dict = field(default_factory=dict)
+    options: CohortOptions = field(default_factory=CohortOptions)
     menopause: pd.DataFrame = field(default_factory=pd.DataFrame)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -443,61 +475,6 @@ class FlowRecorder:
 
 
 # --------------------------------------------------------------------------
-# options
-
-
-def _normalise_options(
-    cycles, spine_reference, femur_reference, neck_reference, required_sites,
-    require_complete_covariates, min_age, diabetes_borderline, parent_op_definition,
-    fracture_definition,
-) -> dict:
-    """Validate every option before any work; return them in canonical form."""
-    if isinstance(cycles, str):
-        cycles = tuple(cycles.split("+")) if "+" in cycles else (cycles,)
-    cycles = tuple(cycles)
-    bad = [c for c in cycles if c not in CYCLES]
-    if bad or not cycles or len(set(cycles)) != len(cycles):
-        raise ValueError(f"cycles must be distinct values of {list(CYCLES)}, got {cycles!r}")
-    if isinstance(required_sites, str):
-        required_sites = tuple(required_sites.split("+"))
-    required_sites = tuple(required_sites)
-    bad = [s for s in required_sites if s not in tscore.SITES]
-    if bad or not required_sites or len(set(required_sites)) != len(required_sites):
-        raise ValueError(
-            f"required_sites must be distinct values of {list(tscore.SITES)}, "
-            f"got {required_sites!r}"
-        )
-    for site, name in (("spine", spine_reference), ("femur", femur_reference),
-                       ("neck", neck_reference)):
-        tscore.get_reference(site, name)  # raises ValueError naming allowed values
-    for opt, value in (("diabetes_borderline", diabetes_borderline),
-                       ("parent_op_definition", parent_op_definition),
-                       ("fracture_definition", fracture_definition)):
-        if value not in CHOICES[opt]:
-            raise ValueError(f"unknown {opt} {value!r}; allowed: {list(CHOICES[opt])}")
-    if not isinstance(require_complete_covariates, bool | np.bool_):
-        raise ValueError(
-            "require_complete_covariates must be True or False, "
-            f"got {require_complete_covariates!r}"
-        )
-    if isinstance(min_age, bool) or not isinstance(min_age, int | float) or not 20 <= min_age <= 80:
-        raise ValueError(f"min_age must be a number between 20 and 80, got {min_age!r}")
-    # canonical order of sites and cycles, so equal cohorts share a cache key
-    return {
-        "cycles": tuple(c for c in CYCLES if c in cycles),
-        "spine_reference": spine_reference,
-        "femur_reference": femur_reference,
-        "neck_reference": neck_reference,
-        "required_sites": tuple(s for s in tscore.SITES if s in required_sites),
-        "require_complete_covariates": bool(require_complete_covariates),
-        "min_age": float(min_age) if not float(min_age).is_integer() else int(min_age),
-        "diabetes_borderline": diabetes_borderline,
-        "parent_op_definition": parent_op_definition,
-        "fracture_definition": fracture_definition,
-    }
-
-
-# --------------------------------------------------------------------------
 # the build
 
 
@@ -531,49 +508,30 @@ def _merge_cycle(cycle: str, loader: Loader) -> pd.DataFrame:
 
 
 def build_cohort(
-    cycles: Iterable[str] | str = ("H", "P"),
-    spine_reference: str = tscore.DEFAULT_REFERENCES["spine"],
-    femur_reference: str = tscore.DEFAULT_REFERENCES["femur"],
-    neck_reference: str = tscore.DEFAULT_REFERENCES["neck"],
-    required_sites: Iterable[str] | str = ("femur", "neck", "spine"),
-    require_complete_covariates: bool = True,
-    min_age: int = 50,
-    diabetes_borderline: str = "no",
-    parent_op_definition: str = "osq150",
-    fracture_definition: str = "hip_wrist_spine",
+    options: CohortOptions | Mapping[str, Any] | None = None,
+    *,
     loader: Loader | None = None,
+    **fields: Any,
 ) -> Cohort:
     """Build the analysis cohort from the raw NHANES tables.
 
     Inclusion, one flow step each: all participants of the chosen cycles ->
     women (RIAGENDR = 2) -> aged ``min_age`` or older (the paper's proxy for
     postmenopausal) -> all five blood metals measured and a positive metal
-    weight -> BMD at every site in ``required_sites`` -> (if
+    weight -> BMD at every site in ``required_sites`` (the spine under
+    ``spine_rule``) -> each optional exclusion that is on
+    (:data:`osteometals.nhanes.exclusions.EXCLUSIONS`) -> (if
     ``require_complete_covariates``) no missing covariate.
 
     Parameters
     ----------
-    cycles : iterable of {"H", "P"} or str
-        NHANES cycles (``"H+P"`` also accepted).
-    spine_reference, femur_reference, neck_reference : str
-        Names of T-score references (see :data:`osteometals.nhanes.tscore.REFERENCES`).
-    required_sites : iterable of {"femur", "neck", "spine"} or str
-        Sites whose BMD must be present; the lowest T-score (and so ``op``) is
-        taken over exactly these sites. T-scores of other sites are computed
-        when BMD is present and are missing otherwise.
-    require_complete_covariates : bool
-        Drop women with any missing covariate (:data:`COVARIATES`).
-    min_age : int
-        Minimum age in years (20-80).
-    diabetes_borderline : {"no", "yes", "missing"}
-        How DIQ010 = 3 "Borderline" is coded.
-    parent_op_definition : {"osq150", "osq150_or_hip_fracture"}
-        See :func:`derive_covariates`.
-    fracture_definition : {"hip_wrist_spine", "any"}
-        See :func:`derive_covariates`.
+    options : CohortOptions or mapping, optional
+        The choices (default: the defaults of :class:`CohortOptions`).
     loader : callable, optional
         ``loader(table_name) -> DataFrame``; default
         :func:`osteometals.nhanes.files.load_table`. Tests pass synthetic tables here.
+    **fields
+        Fields of :class:`CohortOptions` that override ``options``.
 
     Returns
     -------
@@ -582,46 +540,47 @@ def build_cohort(
     Raises
     ------
     ValueError
-        For any unknown option value, before reading any table.
+        For any unknown option name or value, before reading any table.
     """
-    options = _normalise_options(
-        cycles, spine_reference, femur_reference, neck_reference, required_sites,
-        require_complete_covariates, min_age, diabetes_borderline, parent_op_definition,
-        fracture_definition,
-    )
+    opts = as_options(options, **fields)
     sources: list[dict] = []
     if loader is None:
         loader = _recording_loader(sources)
-    frames = [_merge_cycle(c, loader) for c in options["cycles"]]
+    frames = [_merge_cycle(c, loader) for c in opts.cycles]
     raw = pd.concat(frames, ignore_index=True, sort=False)
     for var in ("DMDMARTL", "DMDMARTZ", "WTSH2YR", "WTMECPRP"):
         if var not in raw.columns:
             raw[var] = np.nan
     raw = recode_special(raw)
+    raw["_bmd_spine"] = spine.spine_bmd(raw, opts.spine_rule)["bmd"]
 
-    names = " and ".join(CYCLES[c][0] for c in options["cycles"])
+    names = " and ".join(CYCLES[c][0] for c in opts.cycles)
     flow = FlowRecorder(raw, f"NHANES {names} participants")
     flow.keep(raw["RIAGENDR"] == 2, "Women", "men")
-    age = options["min_age"]
+    age = opts.min_age
     flow.keep(flow.frame["RIDAGEYR"] >= age, f"Aged {age} or older", f"aged under {age}")
     metal_cols = [m.nhanes for m in METALS]
     has_metals = flow.frame[metal_cols].notna().all(axis=1) & (flow.frame["_weight"] > 0)
     flow.keep(has_metals, "Blood metals measured",
               "no blood metal data (not in the lab sample, no specimen, or any of Pb, Cd, "
               "Hg, Se, Mn missing)")
-    site_var = {"femur": "DXXOFBMD", "neck": "DXXNKBMD", "spine": "DXXOSBMD"}
-    req = options["required_sites"]
-    has_bmd = flow.frame[[site_var[s] for s in req]].notna().all(axis=1)
-    labels = {"femur": "total femur", "neck": "femoral neck", "spine": "lumbar spine"}
-    flow.keep(has_bmd, "BMD measured",
-              "missing valid BMD at " + ", ".join(labels[s] for s in req))
+    req = opts.required_sites
+    bmd_var = {k: "_bmd_spine" if k == "spine" else s.nhanes for k, s in BONE_SITES.items()}
+    has_bmd = flow.frame[[bmd_var[s] for s in req]].notna().all(axis=1)
+    reason = "missing valid BMD at " + ", ".join(BONE_SITES[s].name for s in req)
+    if "spine" in req and opts.spine_rule != "all_four":
+        reason += f" (spine: fewer than {spine.ISCD_MIN_VERTEBRAE} valid vertebrae)"
+    flow.keep(has_bmd, "BMD measured", reason)
+    for exclusion in EXCLUSIONS:
+        if getattr(opts, exclusion.option):
+            status = exclusion.status(flow.frame)
+            flow.keep(status == 0, exclusion.step, exclusion_reason(exclusion, status))
 
     kept = flow.frame
     cov = derive_covariates(
-        kept, options["diabetes_borderline"], options["parent_op_definition"],
-        options["fracture_definition"],
+        kept, opts.diabetes_borderline, opts.parent_op_definition, opts.fracture_definition,
     )
-    if options["require_complete_covariates"]:
+    if opts.require_complete_covariates:
         complete = cov[list(COVARIATES)].notna().all(axis=1)
         missing = cov.loc[~complete, list(COVARIATES)].isna().sum()
         detail = ", ".join(f"{k} {v}" for k, v in missing[missing > 0].items())
@@ -637,12 +596,11 @@ def build_cohort(
     data["psu"] = kept["SDMVPSU"].astype("int64")
     for metal in METALS:
         data[metal.key] = kept[metal.nhanes].astype(float)
-    data["bmd_femur"] = kept["DXXOFBMD"].astype(float)
-    data["bmd_neck"] = kept["DXXNKBMD"].astype(float)
-    data["bmd_spine"] = kept["DXXOSBMD"].astype(float)
+    for key, site in BONE_SITES.items():
+        data[site.column] = kept[bmd_var[key]].astype(float)
     data = tscore.add_t_scores(
-        data, femur=options["femur_reference"], neck=options["neck_reference"],
-        spine=options["spine_reference"], sites=req,
+        data, femur=opts.femur_reference, neck=opts.neck_reference,
+        spine=opts.spine_reference, sites=req,
     )
     data["op"] = data["op"].astype("int64")
     data = pd.concat([data, cov], axis=1)
@@ -654,7 +612,7 @@ def build_cohort(
         .value_counts().rename("n").reset_index().sort_values(["cycle", "status"])
         .reset_index(drop=True)
     )
-    return Cohort(data=data, flow=flow.table(), options=options, menopause=meno,
+    return Cohort(data=data, flow=flow.table(), options=opts, menopause=meno,
                   sources=pd.DataFrame(sources, columns=["table", "file", "sha256", "verified",
                                                          "origin"]))
 
@@ -675,24 +633,27 @@ def cache_dir() -> Path:
     return Path(data.cache_dir()).parent / "cohort"
 
 
-def cache_key(options: Mapping[str, Any]) -> str:
+def cache_key(options: CohortOptions) -> str:
     """Hash of the options, the content of the NHANES files and the schema version.
 
-    The files enter by their sha256 (as found in the cache or mirror, see
-    :func:`osteometals.nhanes.files.locate_table`), so the same data reached from the
-    CDC, a mirror or the cache gives the same key, and changed data gives a
-    new one. Bump :data:`CACHE_VERSION` when the cohort logic changes.
+    The options enter by :meth:`CohortOptions.key` (their fields and
+    :data:`SCHEMA_VERSION`, never the source code); the files by their
+    sha256 (as found in the cache or mirror, see
+    :func:`osteometals.nhanes.files.locate_table`), so the same data reached
+    from the CDC, a mirror or the cache gives the same key, and changed data
+    gives a new one.
     """
     from osteometals.nhanes import files as data
 
+    opts = as_options(options)
     files = {}
-    for cycle in options["cycles"]:
+    for cycle in opts.cycles:
         for comp in COMPONENTS:
             name = CYCLES[cycle][1].format(comp)
             files[name] = data.locate_table(name).sha256
     payload = json.dumps(
         {
-            "options": {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()},
+            "options": opts.key(),
             "files": files,
             "version": CACHE_VERSION,
             "pandas": pd.__version__,  # pickles are read back by the same pandas
@@ -702,7 +663,12 @@ def cache_key(options: Mapping[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def get_cohort(refresh: bool = False, **options: Any) -> Cohort:
+def get_cohort(
+    options: CohortOptions | Mapping[str, Any] | None = None,
+    *,
+    refresh: bool = False,
+    **fields: Any,
+) -> Cohort:
     """The cohort for ``options`` (as :func:`build_cohort`), cached on disk.
 
     The cache file is ``cache_dir()/<key>.pkl`` where the key (:func:`cache_key`)
@@ -711,40 +677,112 @@ def get_cohort(refresh: bool = False, **options: Any) -> Cohort:
 
     Parameters
     ----------
+    options : CohortOptions or mapping, optional
+        The choices (default: the defaults of :class:`CohortOptions`).
     refresh : bool
         Rebuild even if cached.
-    **options
-        Keyword options of :func:`build_cohort` (except ``loader``).
+    **fields
+        Fields of :class:`CohortOptions` that override ``options``, e.g.
+        ``get_cohort(spine_reference="hologic")``.
 
     Returns
     -------
     Cohort
+
+    Raises
+    ------
+    ValueError
+        For an unknown option name or value (before any file is read).
     """
-    if "loader" in options:
+    if "loader" in fields:
         raise ValueError("get_cohort does not take a loader; call build_cohort")
-    defaults = {
-        k: p.default for k, p in inspect.signature(build_cohort).parameters.items()
-        if k != "loader"
-    }
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(defaults)}")
-    merged = {**defaults, **options}
-    canonical = _normalise_options(**merged)
-    path = cache_dir() / f"{cache_key(canonical)}.pkl"
+    opts = as_options(options, **fields)
+    path = cache_dir() / f"{cache_key(opts)}.pkl"
     if path.exists() and not refresh:
         try:
             with path.open("rb") as fh:
-                return pickle.load(fh)
+                cached = pickle.load(fh)
+            if isinstance(cached, Cohort) and cached.options == opts:
+                return cached
         except Exception:  # noqa: BLE001 - a corrupt cache is rebuilt
             pass
-    cohort = build_cohort(**canonical)
+    cohort = build_cohort(opts)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     with tmp.open("wb") as fh:
         pickle.dump(cohort, fh)
     tmp.replace(path)
     return cohort
+
+
+# --------------------------------------------------------------------------
+# the spine rule
+
+
+def vertebrae_of_hip_sample(
+    options: CohortOptions | Mapping[str, Any] | None = None,
+    loader: Loader | None = None,
+) -> pd.DataFrame:
+    """Valid vertebrae of the women the spine rule decides about.
+
+    These are the women of ``options`` up to the BMD step with a valid total
+    femur and femoral neck (covariates not yet required): the spine is the
+    only site left to decide whether they enter.
+
+    Parameters
+    ----------
+    options : CohortOptions or mapping, optional
+        Starting options; ``required_sites``, ``spine_rule`` and
+        ``require_complete_covariates`` are overridden.
+    loader : callable, optional
+        Table loader for the spine files (default
+        :func:`osteometals.nhanes.files.load_table`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per woman: ``seqn, cycle, age, n_vertebrae`` (valid vertebrae,
+        0-4) and ``released`` (True if NCHS released a total spine BMD).
+    """
+    if loader is None:
+        from osteometals.nhanes.files import load_table as loader
+    opts = as_options(options).replace(required_sites=("femur", "neck"),
+                                       spine_rule="all_four",
+                                       require_complete_covariates=False)
+    hip = get_cohort(opts).data[["seqn", "cycle", "age"]]
+    tables = [recode_special(loader(CYCLES[c][1].format("DXXSPN"))) for c in opts.cycles]
+    spn = pd.concat(tables, ignore_index=True)
+    counts = spine.spine_bmd(spn, "iscd_two_or_more")
+    spn = pd.DataFrame({"seqn": spn["SEQN"].astype("int64"),
+                        "n_vertebrae": counts["n_vertebrae"],
+                        "released": spn[spine.TOTAL_BMD].notna()})
+    out = hip.merge(spn, on="seqn", how="left", validate="one_to_one")
+    out["n_vertebrae"] = out["n_vertebrae"].fillna(0).astype("int64")
+    out["released"] = out["released"].fillna(False).astype(bool)
+    return out
+
+
+def spine_rule_summary(vertebrae: pd.DataFrame) -> pd.DataFrame:
+    """Who each spine rule keeps, from :func:`vertebrae_of_hip_sample`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (``"all four valid"``, ``"two or three valid"``,
+        ``"fewer than two valid"``): ``group, n, mean_age, all_four``
+        (kept by the released-total rule), ``iscd_two_or_more`` (kept by
+        the ISCD rule).
+    """
+    n = vertebrae["n_vertebrae"]
+    groups = np.select([vertebrae["released"], n >= spine.ISCD_MIN_VERTEBRAE],
+                       ["all four valid", "two or three valid"], "fewer than two valid")
+    rows = []
+    for group in ("all four valid", "two or three valid", "fewer than two valid"):
+        part = vertebrae[groups == group]
+        rows.append({"group": group, "n": len(part), "mean_age": float(part["age"].mean()),
+                     "all_four": group == "all four valid",
+                     "iscd_two_or_more": group != "fewer than two valid"})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------
@@ -759,11 +797,15 @@ def default_multiverse() -> dict[str, dict[str, Any]]:
         "Femoral neck reference: Xue 2021": {"neck_reference": "xue2021"},
         "Sites required: femur + neck (OP on hip only)": {"required_sites": ("femur", "neck")},
         "Sites required: spine only": {"required_sites": ("spine",)},
+        "Spine: ISCD rule (2+ valid vertebrae)": {"spine_rule": "iscd_two_or_more"},
         "Covariates may be missing": {"require_complete_covariates": False},
         "Borderline diabetes = missing": {"diabetes_borderline": "missing"},
         "Parental OP incl. parental hip fracture": {
             "parent_op_definition": "osq150_or_hip_fracture"},
         "Fractures incl. other sites": {"fracture_definition": "any"},
+        "Excluding women treated for OP": {"exclude_op_treatment": True},
+        "Excluding hormone therapy users": {"exclude_hormone_therapy": True},
+        "Excluding women still menstruating": {"exclude_menstruating": True},
         "Cycle 2013-2014 only": {"cycles": ("H",)},
         "Cycle 2017-2020 only": {"cycles": ("P",)},
     }
@@ -771,35 +813,34 @@ def default_multiverse() -> dict[str, dict[str, Any]]:
 
 def multiverse(
     specs: Mapping[str, Mapping[str, Any]] | None = None,
-    base: Mapping[str, Any] | None = None,
+    base: CohortOptions | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Cohort size and osteoporosis prevalence under alternative choices.
 
     Parameters
     ----------
-    specs : mapping of label -> options, optional
-        Changes passed to :func:`get_cohort`; default :func:`default_multiverse`.
-    base : mapping, optional
-        Options every spec starts from (e.g. a chapter's parameters); a spec's
-        own options override them.
+    specs : mapping of label -> changes, optional
+        Fields changed from ``base``; default :func:`default_multiverse`.
+    base : CohortOptions or mapping, optional
+        Options every spec starts from (e.g. a chapter's parameters).
 
     Returns
     -------
     pandas.DataFrame
-        One row per spec: ``label, options (JSON), n, n_op, pct_op,
-        weighted_pct_op`` (weighted with the pooled metal weights).
+        One row per spec: ``label, options (JSON of the changes), n, n_op,
+        pct_op, weighted_pct_op`` (weighted with the pooled metal weights).
     """
     specs = specs if specs is not None else default_multiverse()
-    base = dict(base or {})
+    base_opts = as_options(base)
     rows = []
-    for label, opts in specs.items():
-        cohort = get_cohort(**{**base, **opts})
+    for label, changes in specs.items():
+        cohort = get_cohort(base_opts.replace(**changes))
         d = cohort.data
         rows.append(
             {
                 "label": label,
                 "options": json.dumps({k: list(v) if isinstance(v, tuple) else v
-                                       for k, v in opts.items()}, sort_keys=True),
+                                       for k, v in changes.items()}, sort_keys=True),
                 "n": len(d),
                 "n_op": int(d["op"].sum()),
                 "pct_op": 100 * float(d["op"].mean()) if len(d) else np.nan,

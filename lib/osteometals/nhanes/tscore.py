@@ -24,19 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from osteometals.nhanes.variables import CATEGORIES
+from osteometals.nhanes.variables import BONE_SITES, CATEGORIES
 
 #: Threshold (inclusive) of osteoporosis on the T-score scale.
 OSTEOPOROSIS_MAX = -2.5
 #: Threshold (inclusive) of osteopenia on the T-score scale.
 OSTEOPENIA_MAX = -1.0
 
-#: Skeletal sites: site key -> cohort BMD column.
-SITES: dict[str, str] = {
-    "femur": "bmd_femur",
-    "neck": "bmd_neck",
-    "spine": "bmd_spine",
-}
+#: Skeletal sites: site key -> cohort BMD column (a view of
+#: :data:`osteometals.nhanes.variables.BONE_SITES`).
+SITES: dict[str, str] = {key: site.column for key, site in BONE_SITES.items()}
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,33 @@ METALS: tuple[Metal, ...] = (
 )
 METAL_KEYS: tuple[str, ...] = tuple(m.key for m in METALS)
 
-#: BMD sites: cohort column -> (label, NHANES variable, table)
-BMD_SITES: dict[str, tuple[str, str, str]] = {
-    "bmd_femur": ("Total femur", "DXXOFBMD", "DXXFEM"),
-    "bmd_neck": ("Femoral neck", "DXXNKBMD", "DXXFEM"),
-    "bmd_spine": ("Total spine", "DXXOSBMD", "DXXSPN"),
+@dataclass(frozen=True)
+class BoneSite:
+    """A skeletal site measured by DXA: the one place its names are defined."""
+
+    key: str  #: short key used in options and T-score columns, e.g. ``"neck"``
+    column: str  #: BMD column of the cohort, e.g. ``"bmd_neck"``
+    label: str  #: table label, as the paper prints it, e.g. ``"Femoral neck"``
+    name: str  #: name in running prose, e.g. ``"femoral neck"``
+    nhanes: str  #: NHANES BMD variable, e.g. ``"DXXNKBMD"``
+    table: str  #: NHANES component holding it, e.g. ``"DXXFEM"``
+
+
+#: The three BMD sites, keyed by :attr:`BoneSite.key`, in the paper's order.
+BONE_SITES: dict[str, BoneSite] = {
+    "femur": BoneSite("femur", "bmd_femur", "Total femur", "total femur", "DXXOFBMD", "DXXFEM"),
+    "neck": BoneSite("neck", "bmd_neck", "Femoral neck", "femoral neck", "DXXNKBMD", "DXXFEM"),
+    "spine": BoneSite("spine", "bmd_spine", "Total spine", "lumbar spine", "DXXOSBMD",
+                      "DXXSPN"),
 }
+
+#: BMD sites by cohort column -> (label, NHANES variable, table), a view of
+#: :data:`BONE_SITES` kept for the chapters that index by column.
+BMD_SITES: dict[str, tuple[str, str, str]] = {
+    s.column: (s.label, s.nhanes, s.table) for s in BONE_SITES.values()
+}
+#: Cohort column -> table label (what ``paper.published.SITE_LABELS`` holds).
+SITE_LABELS: dict[str, str] = {s.column: s.label for s in BONE_SITES.values()}
 
 #: Categorical covariates and their levels, first level = reference.
 CATEGORIES: dict[str, tuple[str, ...]] = {

@@ -39,6 +39,16 @@ def _despine(*axes) -> None:
         ax.spines[["top", "right"]].set_visible(False)
 
 
+def _finish(fig: Figure, *axes, rect: tuple[float, float, float, float] | None = None) -> Figure:
+    """Despine ``axes``, tighten the layout (inside ``rect`` if given) and return ``fig``."""
+    _despine(*axes)
+    if rect is None:
+        fig.tight_layout()
+    else:
+        fig.tight_layout(rect=rect)
+    return fig
+
+
 def _label(labels: dict[str, str] | None, key: str) -> str:
     """Display name of ``key`` from an optional ``labels`` mapping (default: ``key`` itself).
 
@@ -253,7 +263,7 @@ def subgroup_forest(
     return fig
 
 
-def scorecard_scatter(card: pd.DataFrame) -> Figure:
+def scorecard_scatter(card: pd.DataFrame, beta_label: str = "β, g/cm²") -> Figure:
     """Published vs reproduced estimates, one panel per regression table.
 
     Parameters
@@ -262,6 +272,8 @@ def scorecard_scatter(card: pd.DataFrame) -> Figure:
         :func:`osteometals.paper.scorecard.scorecard` output; rows with quantity
         ``"OR"`` (Tables 2 and 4, log scales) and ``"beta"`` (Table 3,
         linear scales) are drawn, coloured by verdict.
+    beta_label : str
+        What Table 3's βs are (the scale they are judged on), for its title.
 
     Returns
     -------
@@ -304,13 +316,10 @@ def scorecard_scatter(card: pd.DataFrame) -> Figure:
                     axis.set_major_formatter(ScalarFormatter())
                     axis.set_minor_formatter(NullFormatter())
             ax.legend(fontsize=7, loc="upper left", frameon=False)
-        ax.set_title(f"{table} ({'odds ratio' if quantity == 'OR' else 'β, g/cm²'}), "
+        ax.set_title(f"{table} ({'odds ratio' if quantity == 'OR' else beta_label}), "
                      f"n = {len(g)}", fontsize=9)
-        ax.set_xlabel("paper")
-        ax.set_ylabel("this book")
-        _despine(ax)
-    fig.tight_layout()
-    return fig
+        ax.set(xlabel="paper", ylabel="this book")
+    return _finish(fig, *axes)
 
 
 def verdict_bars(card: pd.DataFrame) -> Figure:
@@ -343,9 +352,7 @@ def verdict_bars(card: pd.DataFrame) -> Figure:
     ax.set_xlabel("published numbers")
     ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18),
               frameon=False)
-    _despine(ax)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax)
 
 
 # --------------------------------------------------------------------------
@@ -555,12 +562,8 @@ def bkmr_univariate(
     return fig
 
 
-def bkmr_overall(
-    overall: pd.DataFrame,
-    compare: pd.DataFrame | None = None,
-    compare_label: str = "approximation",
-    label: str = "exact",
-) -> Figure:
+def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
+                 compare_label: str = "approximation", label: str = "exact") -> Figure:
     """BKMR overall mixture effect against all metals at their medians (Figure 3B).
 
     Parameters
@@ -568,12 +571,9 @@ def bkmr_overall(
     overall : pandas.DataFrame
         Columns ``quantile``, ``est``, ``lower``, ``upper``
         (:meth:`osteometals.stats.bkmr.BKMRFit.overall`).
-    compare : pandas.DataFrame, optional
-        A second estimate (same columns), drawn offset to the right.
-    compare_label : str
-        Legend label of ``compare``.
-    label : str
-        Legend label of ``overall``.
+    compare, compare_label, label
+        A second estimate (same columns, drawn offset to the right) and the
+        legend labels of both, as in :func:`bkmr_univariate`.
 
     Returns
     -------
@@ -888,3 +888,48 @@ def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
         else:
             raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
     return np.asarray(axes).flat[0].figure
+
+
+# --------------------------------------------------------------------------
+# Table 3's scale (chapter 4)
+
+_SCALE_TITLES = {"unstandardised": "our B (g/cm²)", "standardised": "our standardised Beta"}
+
+
+def beta_scale_plot(evidence: pd.DataFrame, n_published: int) -> Figure:
+    """The SE each published (β, P) implies against our SE of the same cell, per scale.
+
+    Parameters
+    ----------
+    evidence : pandas.DataFrame
+        :func:`osteometals.paper.beta_scale.evidence` output (one or both fits).
+    n_published : int
+        The paper's sample size: the dashed line is where the paper's SE
+        would lie if its βs were on the panel's scale (ours times
+        ``sqrt(n / n_published)``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per scale, log axes; points coloured by fit.
+    """
+    scales = [s for s in _SCALE_TITLES if s in set(evidence["scale"])]
+    fig, axes = plt.subplots(1, len(scales), figsize=(4.6 * len(scales), 4.0), sharey=True,
+                             squeeze=False)
+    fits = {True: ("design-based", _OURS), False: ("unweighted", "#7f8c8d")}
+    lo = float(min(evidence["ours_se"].min(), evidence["published_se"].min())) / 1.5
+    hi = float(max(evidence["ours_se"].max(), evidence["published_se"].max())) * 1.5
+    for ax, scale in zip(axes[0], scales, strict=True):
+        e = evidence[evidence["scale"] == scale]
+        for weighted, g in e.groupby("weighted", dropna=False):
+            name, color = fits.get(weighted, ("ours", _OURS))
+            ax.scatter(g["ours_se"], g["published_se"], s=12, color=color, alpha=0.7,
+                       edgecolor="none", label=name)
+        factor = float(np.sqrt(e["n"].median() / n_published))
+        ax.plot([lo, hi], [lo * factor, hi * factor], color=_PAPER, ls="--", lw=1,
+                label="paper = ours × √(n ours / n paper)")
+        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
+               xlabel=f"SE of {_SCALE_TITLES[scale]}", title=scale)
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    axes[0, 0].set_ylabel("SE implied by the paper's β and P")
+    return _finish(fig, *axes[0])

@@ -1,7 +1,10 @@
 """Join the paper's numbers to the book's and give each cell a verdict.
 
 The published side comes only from :mod:`osteometals.paper.published`. The book's
-side is what the chapters write to ``book/_build/results/<chapter>/*.csv``:
+side is what the chapters write to their results folders; :data:`RESULT_FILES`
+names the file of each table, and the book layer finds the chapter that wrote
+it (:func:`osteometals.book.results.locate_results`, through the chapter
+registry), so no chapter folder is named here:
 
 =================  ==========================  ====================================
 published          our CSV                     keys
@@ -11,6 +14,7 @@ Table 2            ``table2.csv``              metal, quartile, model
 Table 3            ``table3.csv``              metal, quartile, outcome, model
 Table 4            ``table4.csv``              metal, quartile, stratifier, stratum
 Table 4 P inter.   ``interactions.csv``        metal, stratifier
+(Table 3's scale)  ``table3_scale_evidence``   (:mod:`~osteometals.paper.beta_scale`)
 =================  ==========================  ====================================
 
 Each of our frames has ``estimate``, ``ci_lower``, ``ci_upper``, ``p`` and
@@ -21,6 +25,15 @@ two spellings mean the same thing: metals by key, symbol or name (``"pb"``,
 ``"Model 1"`` or ``1``, strata with hyphen or en dash, BMD sites by column or
 printed label. Anything else that does not match stays unmatched and is
 counted as not compared: a silent mismatch would look like agreement.
+
+Table 3's scale
+---------------
+The paper's Table 3 βs are most probably standardised coefficients (SPSS
+"Beta"), not g/cm²: :mod:`osteometals.paper.beta_scale` weighs the evidence.
+:func:`compare_table3` and :func:`scorecard` take ``table3_scale``
+(``"unstandardised"`` or ``"standardised"``); direction and significance do
+not depend on it, the size of the difference and whether the paper's β lies
+in our interval do.
 
 Verdicts (per compared cell)
 ----------------------------
@@ -51,11 +64,13 @@ import numpy as np
 import pandas as pd
 
 from osteometals.nhanes.variables import METALS
-from osteometals.paper import published
+from osteometals.paper import beta_scale, published
 
 __all__ = [
     "ALPHA",
+    "JUDGEMENTS",
     "RESULT_FILES",
+    "change_counts",
     "compare",
     "compare_table1",
     "compare_table2",
@@ -63,21 +78,26 @@ __all__ = [
     "compare_table4",
     "load_results",
     "normalise",
+    "resolve_table3_scale",
     "scorecard",
+    "select_cells",
     "summarise",
+    "table1_differences",
+    "verdict_changes",
 ]
 
 #: Significance level of the paper (Methods: "p < 0.05").
 ALPHA = 0.05
 
-#: (table, chapter directory, file name) of our results under ``results_root``.
-RESULT_FILES: tuple[tuple[str, str, str], ...] = (
-    ("Table 1", "02_table1", "table1.csv"),
-    ("Table 2", "03_quartile_odds", "table2.csv"),
-    ("Table 3", "04_bmd", "table3.csv"),
-    ("Table 4", "06_subgroups", "table4.csv"),
-    ("Table 4 interaction", "06_subgroups", "interactions.csv"),
-)
+#: The results file of each published table (file names are unique in the book).
+RESULT_FILES: dict[str, str] = {
+    "Table 1": "table1.csv",
+    "Table 2": "table2.csv",
+    "Table 3": "table3.csv",
+    "Table 4": "table4.csv",
+    "Table 4 interaction": "interactions.csv",
+    "Table 3 scale evidence": "table3_scale_evidence.csv",
+}
 
 _METAL_ALIASES: dict[str, str] = {}
 for _m in METALS:
@@ -154,18 +174,12 @@ def normalise(ours: pd.DataFrame, weighted: bool | None = True) -> pd.DataFrame:
             lambda v: str(v).strip().lower() in {"true", "1", "yes"} if isinstance(v, str)
             else bool(v))
         out = out[flag == weighted]
-    if "metal" in out.columns:
-        out["metal"] = out["metal"].map(_metal)
-    if "quartile" in out.columns:
-        out["quartile"] = out["quartile"].map(_quartile)
-    if "model" in out.columns:
-        out["model"] = out["model"].map(_model)
-    if "outcome" in out.columns:
-        out["outcome"] = out["outcome"].map(_outcome)
-    elif "site" in out.columns:
-        out["outcome"] = out["site"].map(_outcome)
-    if "stratum" in out.columns:
-        out["stratum"] = out["stratum"].map(_dash)
+    if "outcome" not in out.columns and "site" in out.columns:
+        out["outcome"] = out["site"]
+    for column, spelling in (("metal", _metal), ("quartile", _quartile), ("model", _model),
+                             ("outcome", _outcome), ("stratum", _dash)):
+        if column in out.columns:
+            out[column] = out[column].map(spelling)
     return out
 
 
@@ -334,93 +348,68 @@ def _compare_quartile_table(pub: pd.DataFrame, ours: pd.DataFrame | None, keys: 
 # ----------------------------------------------------------------------------- tables
 
 
+def _ours(ours: pd.DataFrame | None, weighted: bool | None) -> pd.DataFrame | None:
+    return None if ours is None else normalise(ours, weighted)
+
+
+# Every compare_table* takes our frame (or None: every cell "not compared"),
+# ``weighted`` (which of our fits to compare if the frame holds both, see
+# :func:`normalise`) and ``alpha`` (the significance level), and returns
+# scorecard rows with the columns :data:`COLUMNS`.
+
+
 def compare_table2(ours: pd.DataFrame | None, weighted: bool | None = True,
                    alpha: float = ALPHA) -> pd.DataFrame:
-    """Table 2 (OR of osteoporosis by quartile): 45 OR cells and 15 P for trend.
+    """Table 2 (OR of osteoporosis by quartile): 45 ``"OR"`` cells and 15 ``"p_trend"``.
 
-    Parameters
-    ----------
-    ours : pandas.DataFrame or None
-        Columns ``metal, quartile, model, estimate, ci_lower, ci_upper, p,
-        p_trend`` (+ ``weighted``).
-    weighted : bool or None
-        Which of our fits to compare if both are present.
-    alpha : float
-        Significance level.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Scorecard rows (:data:`COLUMNS`), quantities ``"OR"`` and ``"p_trend"``.
+    ``ours`` has columns ``metal, quartile, model, estimate, ci_lower,
+    ci_upper, p, p_trend`` (+ ``weighted``).
     """
-    o = None if ours is None else normalise(ours, weighted)
-    pub = published.table2()
-    parts = _compare_quartile_table(pub, o, ["metal", "quartile", "model"], table="Table 2",
+    parts = _compare_quartile_table(published.table2(), _ours(ours, weighted),
+                                    ["metal", "quartile", "model"], table="Table 2",
                                     quantity="OR", alpha=alpha)
     return pd.concat(parts, ignore_index=True)
 
 
 def compare_table3(ours: pd.DataFrame | None, weighted: bool | None = True,
-                   alpha: float = ALPHA) -> pd.DataFrame:
-    """Table 3 (β of BMD by quartile): 90 β cells and 30 P for trend.
+                   alpha: float = ALPHA, scale: str = "unstandardised") -> pd.DataFrame:
+    """Table 3 (β of BMD by quartile): 90 ``"beta"`` cells and 30 ``"p_trend"``.
 
-    Parameters
-    ----------
-    ours : pandas.DataFrame or None
-        Columns ``metal, quartile, outcome, model, estimate, ci_lower,
-        ci_upper, p, p_trend`` (+ ``weighted``); ``outcome`` as the cohort
-        column (``"bmd_femur"``) or the printed site label.
-    weighted : bool or None
-        Which of our fits to compare if both are present.
-    alpha : float
-        Significance level.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Scorecard rows, quantities ``"beta"`` and ``"p_trend"``. The paper
-        prints no CI, so ``ci_overlap`` is NA; ``published_in_ci`` applies.
+    ``ours`` has columns ``metal, quartile, outcome, model, estimate,
+    ci_lower, ci_upper, p, p_trend`` (+ ``weighted``; for
+    ``scale="standardised"`` also the standardised columns of
+    :func:`osteometals.paper.regression.table3`); ``outcome`` is the cohort
+    column (``"bmd_femur"``) or the printed site label. ``scale`` is the
+    scale of our βs the paper's are judged against
+    (:mod:`osteometals.paper.beta_scale`). The paper prints no CI, so
+    ``ci_overlap`` is NA; ``published_in_ci`` applies.
     """
-    o = None if ours is None else normalise(ours, weighted)
-    pub = published.table3()
-    parts = _compare_quartile_table(pub, o, ["metal", "quartile", "outcome", "model"],
-                                    table="Table 3", quantity="beta", scale="difference",
-                                    alpha=alpha)
+    o = _ours(ours, weighted)
+    if o is not None:
+        o = beta_scale.on_scale(o, scale)
+    parts = _compare_quartile_table(published.table3(), o,
+                                    ["metal", "quartile", "outcome", "model"], table="Table 3",
+                                    quantity="beta", scale="difference", alpha=alpha)
     return pd.concat(parts, ignore_index=True)
 
 
 def compare_table4(ours: pd.DataFrame | None, interactions: pd.DataFrame | None = None,
                    weighted: bool | None = True, alpha: float = ALPHA) -> pd.DataFrame:
-    """Table 4 (OR by quartile within age / BMI strata), trends and interactions.
+    """Table 4: 90 ``"OR"`` cells in age / BMI strata, 30 ``"p_trend"``, 10 ``"p_interaction"``.
 
-    Parameters
-    ----------
-    ours : pandas.DataFrame or None
-        Columns ``metal, quartile, stratifier, stratum, estimate, ci_lower,
-        ci_upper, p, p_trend`` (+ ``weighted``).
-    interactions : pandas.DataFrame or None
-        Columns ``metal, stratifier, p_interaction`` (+ ``weighted``).
-    weighted : bool or None
-        Which of our fits to compare if both are present.
-    alpha : float
-        Significance level.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Scorecard rows, quantities ``"OR"`` (90), ``"p_trend"`` (30) and
-        ``"p_interaction"`` (10).
+    ``ours`` has columns ``metal, quartile, stratifier, stratum, estimate,
+    ci_lower, ci_upper, p, p_trend`` (+ ``weighted``), ``interactions``
+    ``metal, stratifier, p_interaction`` (+ ``weighted``).
     """
-    o = None if ours is None else normalise(ours, weighted)
     pub = published.table4()
     pub["stratum"] = pub["stratum"].map(_dash)
-    parts = _compare_quartile_table(pub, o, ["metal", "quartile", "stratifier", "stratum"],
+    parts = _compare_quartile_table(pub, _ours(ours, weighted),
+                                    ["metal", "quartile", "stratifier", "stratum"],
                                     table="Table 4", quantity="OR", alpha=alpha)
     ik = ["metal", "stratifier"]
-    oi = None if interactions is None else normalise(interactions, weighted)
     inter = compare(_trend_rows(published.interactions(), ik, "p_interaction"),
-                    _trend_rows(oi, ik, "p_interaction"), ik, table="Table 4",
-                    quantity="p_interaction", alpha=alpha)
+                    _trend_rows(_ours(interactions, weighted), ik, "p_interaction"), ik,
+                    table="Table 4", quantity="p_interaction", alpha=alpha)
     return pd.concat([*parts, inter], ignore_index=True)
 
 
@@ -501,45 +490,59 @@ def compare_table1(ours: pd.DataFrame | None, weighted: bool | None = False,
 # ----------------------------------------------------------------------------- all tables
 
 
-def load_results(results_root: str | Path,
-                 files: tuple[tuple[str, str, str], ...] = RESULT_FILES
-                 ) -> dict[str, pd.DataFrame | None]:
-    """Read our results CSVs; a missing file gives None (its cells are "not compared").
+def load_results(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
+    """Read our results CSVs.
 
     Parameters
     ----------
-    results_root : str or Path
-        Folder holding one sub-folder per chapter (``book/_build/results``).
-    files : tuple of (table, chapter, file)
-        Where each table's results live; default :data:`RESULT_FILES`.
+    paths : mapping
+        Table name (the keys of :data:`RESULT_FILES`) -> path of its CSV, as
+        the book layer finds them
+        (:func:`osteometals.book.results.locate_results`).
 
     Returns
     -------
     dict
-        Table name -> DataFrame or None.
+        Table name -> DataFrame.
+
+    Raises
+    ------
+    KeyError
+        If a table of :data:`RESULT_FILES` has no path.
+    FileNotFoundError
+        If a path does not exist: a table whose chapter did not write it is
+        an error, not a row of "not compared" cells.
     """
-    root = Path(results_root)
-    out: dict[str, pd.DataFrame | None] = {}
-    for table, chapter, name in files:
-        path = root / chapter / name
-        out[table] = pd.read_csv(path, keep_default_na=True) if path.exists() else None
+    missing = [t for t in RESULT_FILES if t not in paths]
+    if missing:
+        raise KeyError(f"no results file given for {missing}")
+    out: dict[str, pd.DataFrame] = {}
+    for table in RESULT_FILES:
+        path = Path(paths[table])
+        if not path.is_file():
+            raise FileNotFoundError(f"{table}: results file {path} does not exist; rerun the "
+                                    "chapter that writes it")
+        out[table] = pd.read_csv(path, keep_default_na=True)
     return out
 
 
 def scorecard(results: Mapping[str, pd.DataFrame | None], weighted: bool | None = True,
-              alpha: float = ALPHA) -> pd.DataFrame:
+              alpha: float = ALPHA, table3_scale: str = "unstandardised") -> pd.DataFrame:
     """Every published number joined to ours, with verdicts.
 
     Parameters
     ----------
     results : mapping
         As returned by :func:`load_results` (keys ``"Table 1"`` ...
-        ``"Table 4 interaction"``).
+        ``"Table 4 interaction"``); a missing or None entry leaves that
+        table's cells "not compared".
     weighted : bool or None
         Which of our regression fits to compare (Table 1 is always the
         unweighted version, as the paper's).
     alpha : float
         Significance level.
+    table3_scale : {"unstandardised", "standardised"}
+        Scale of our Table 3 βs (:func:`compare_table3`).
 
     Returns
     -------
@@ -549,7 +552,8 @@ def scorecard(results: Mapping[str, pd.DataFrame | None], weighted: bool | None 
     parts = [
         compare_table1(results.get("Table 1"), weighted=False, alpha=alpha),
         compare_table2(results.get("Table 2"), weighted=weighted, alpha=alpha),
-        compare_table3(results.get("Table 3"), weighted=weighted, alpha=alpha),
+        compare_table3(results.get("Table 3"), weighted=weighted, alpha=alpha,
+                       scale=table3_scale),
         compare_table4(results.get("Table 4"), results.get("Table 4 interaction"),
                        weighted=weighted, alpha=alpha),
     ]
@@ -600,3 +604,179 @@ def summarise(card: pd.DataFrame) -> pd.DataFrame:
             "median_abs_difference": float(g["difference"].astype(float).abs().median()),
         })
     return pd.DataFrame(rows)
+
+
+#: The judgements of a scorecard row that :func:`verdict_changes` follows.
+JUDGEMENTS: tuple[str, ...] = ("verdict", "same_direction", "same_significance",
+                               "published_in_ci", "ci_overlap")
+_CELL_KEYS = ["table", "quantity", "metal", "quartile", "model", "outcome", "stratifier",
+              "stratum", "variable", "level", "op"]
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Values as text, missing ones as "NA", so that two columns compare cell by cell."""
+    return s.astype(object).map(lambda v: "NA" if pd.isna(v) else str(v))
+
+
+def verdict_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """The cells whose judgement differs between two scorecards of the same numbers.
+
+    Parameters
+    ----------
+    before, after : pandas.DataFrame
+        Two outputs of :func:`scorecard` (or of the same ``compare_*``
+        function), e.g. under two conventions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell and judgement (:data:`JUDGEMENTS`) that changed: the
+        cell's keys, ``judgement``, ``before`` and ``after`` (as text), and
+        both cells' ``ours``.
+
+    Raises
+    ------
+    ValueError
+        If the two scorecards do not hold the same cells.
+    """
+    keys = [k for k in _CELL_KEYS if k in before.columns]
+    b = before.assign(**{k: _text(before[k]) for k in keys}).set_index(keys)
+    a = after.assign(**{k: _text(after[k]) for k in keys}).set_index(keys)
+    if not b.index.sort_values().equals(a.index.sort_values()) or b.index.has_duplicates:
+        raise ValueError("the two scorecards do not hold the same cells")
+    a = a.reindex(b.index)
+    rows = []
+    for judgement in JUDGEMENTS:
+        old, new = _text(b[judgement]), _text(a[judgement])
+        changed = old != new
+        rows.append(pd.DataFrame({
+            "judgement": judgement, "before": old[changed], "after": new[changed],
+            "ours_before": b.loc[changed, "ours"], "ours_after": a.loc[changed, "ours"],
+        }))
+    out = pd.concat(rows).reset_index()
+    return out[[*keys, "judgement", "before", "after", "ours_before", "ours_after"]]
+
+
+def change_counts(before: pd.DataFrame, after: pd.DataFrame,
+                  columns: tuple[str, ...] = ("compared", "same_direction", "published_in_ci",
+                                              "same_significance", "agree")) -> pd.DataFrame:
+    """Counts of two scorecards side by side, per table and quantity, with the change.
+
+    Parameters
+    ----------
+    before, after : pandas.DataFrame
+        Two outputs of :func:`scorecard` (or of the same ``compare_*``).
+    columns : tuple of str
+        Columns of :func:`summarise` to show.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (table, quantity); columns (count, ``"before"`` /
+        ``"after"`` / ``"change"``).
+    """
+    b = summarise(before).set_index(["table", "quantity"])[list(columns)]
+    a = summarise(after).set_index(["table", "quantity"])[list(columns)].reindex(b.index)
+    return pd.concat({"before": b, "after": a, "change": a - b}, axis=1).swaplevel(
+        axis=1).reindex(columns=pd.MultiIndex.from_product([columns,
+                                                           ["before", "after", "change"]]))
+
+
+def resolve_table3_scale(choice: str, evidence: pd.DataFrame) -> tuple[str, str]:
+    """The scale Table 3 is judged on, and what chose it.
+
+    Parameters
+    ----------
+    choice : {"evidence", "standardised", "unstandardised"}
+        ``"evidence"``: the scale :func:`osteometals.paper.beta_scale.supported_scale`
+        finds in ``evidence``; otherwise that scale.
+    evidence : pandas.DataFrame
+        :func:`osteometals.paper.beta_scale.evidence` output (chapter 4's
+        ``table3_scale_evidence.csv``).
+
+    Returns
+    -------
+    (str, str)
+        The scale and ``"evidence"`` or ``"parameter"``.
+
+    Raises
+    ------
+    ValueError
+        If ``choice`` is none of the three.
+    """
+    if choice == "evidence":
+        return beta_scale.supported_scale(evidence), "evidence"
+    if choice not in beta_scale.SCALES:
+        raise ValueError(f"table3_scale must be 'evidence' or one of "
+                         f"{', '.join(map(repr, beta_scale.SCALES))}; got {choice!r}")
+    return choice, "parameter"
+
+
+def select_cells(card: pd.DataFrame, selections: list[Mapping[str, object]]) -> pd.DataFrame:
+    """The rows of a scorecard that match any of ``selections``, in their order.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`scorecard` output.
+    selections : list of mapping
+        Column -> value, or -> list of values; a row matches a selection
+        when it matches every entry.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    KeyError
+        If a selection names a column the scorecard does not have, or
+        matches no row (a renamed level would otherwise pass silently).
+    """
+    parts = []
+    for sel in selections:
+        mask = pd.Series(True, index=card.index)
+        for column, value in sel.items():
+            if column not in card.columns:
+                raise KeyError(f"the scorecard has no column {column!r}")
+            values = value if isinstance(value, list | tuple) else [value]
+            mask &= card[column].isin(values)
+        if not mask.any():
+            raise KeyError(f"no scorecard row matches {dict(sel)}")
+        parts.append(card[mask])
+    return pd.concat(parts)
+
+
+def table1_differences(card: pd.DataFrame) -> dict[str, object]:
+    """How far our Table 1 is from the paper's, for the scorecard's prose.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`scorecard` (or :func:`compare_table1`) output.
+
+    Returns
+    -------
+    dict
+        ``pct_median`` and ``pct_max`` (absolute differences of the
+        percentages, in points), ``pct_max_where`` (``"variable = level,
+        OP"``), ``p_same`` (variables whose between-group tests agree on
+        significance) and ``p_n`` (variables tested).
+
+    Raises
+    ------
+    ValueError
+        If the scorecard has no percentage of ours.
+    """
+    t1 = card[card["table"] == "Table 1"]
+    pct = t1[(t1["quantity"] == "percent") & t1["ours"].notna()]
+    if pct.empty:
+        raise ValueError("the scorecard has no Table 1 percentage of ours")
+    diff = pct["difference"].astype(float).abs()
+    worst = pct.loc[diff.idxmax()]
+    p = t1[t1["quantity"] == "p"]
+    return {"pct_median": float(diff.median()), "pct_max": float(diff.max()),
+            "pct_max_where": f"{worst['variable']} = {worst['level']}, "
+                             f"{'OP' if int(worst['op']) == 1 else 'non-OP'}",
+            "p_same": int(p["same_significance"].fillna(False).astype(bool).sum()),
+            "p_n": len(p)}

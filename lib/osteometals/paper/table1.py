@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from osteometals.nhanes.variables import CATEGORIES, LABELS, METALS
+from osteometals.nhanes.variables import BMD_SITES, CATEGORIES, LABELS, METALS
 from osteometals.stats import survey
 from osteometals.stats.coding import dummy_code
 from osteometals.stats.weighted import weighted_mean_sd, weighted_midrank, weighted_quantile
@@ -46,9 +46,7 @@ CATEGORICAL: tuple[str, ...] = tuple(LABELS)
 #: Continuous rows (cohort column -> label), in the paper's order.
 CONTINUOUS: dict[str, str] = {
     **{m.key: f"Blood {m.name} ({m.unit})" for m in METALS},
-    "bmd_femur": "Total femur BMD (g/cm²)",
-    "bmd_neck": "Femoral neck BMD (g/cm²)",
-    "bmd_spine": "Total spine BMD (g/cm²)",
+    **{column: f"{site[0]} BMD (g/cm²)" for column, site in BMD_SITES.items()},
 }
 
 #: Group labels for ``op`` = 0 / 1.
