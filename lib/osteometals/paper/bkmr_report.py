@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from osteometals.paper import scorecard as sc
 from osteometals.stats.bkmr import BKMRFit
 
 __all__ = ["cache_dir", "with_symbols", "fit_tables", "interval_text", "overall_text",
            "answers_table", "claims_rising_effect", "evidence_cases", "compare_fits",
-           "compare_text", "write_resolved", "RESOLVED_FILES"]
+           "compare_text", "write_resolved", "RESOLVED_FILES", "BKMR_CLAIM", "compare_claim",
+           "claim_text"]
 
 #: The CSV files of the resolved posterior (see :func:`write_resolved`).
 RESOLVED_FILES = {
@@ -255,3 +257,73 @@ def write_resolved(fit: BKMRFit, summaries: dict[str, pd.DataFrame], cd_se: pd.S
         paths[key] = out / RESOLVED_FILES[key]
         frame.to_csv(paths[key], index=False)
     return paths
+
+
+#: The paper's BKMR statement (Discussion), the only form in which it reports BKMR.
+BKMR_CLAIM = "Mixed heavy metals were significantly positively related to OP in BKMR model."
+
+
+def compare_claim(overall: pd.DataFrame | None, quantiles: tuple[float, ...] = (0.75, 0.6)
+                  ) -> pd.DataFrame:
+    """The paper's BKMR claim against the overall effect of the resolved posterior.
+
+    The paper prints no number: its claim is a positive mixture effect whose
+    interval excludes 0 ("significantly"). Ours is ``h(all metals at q) -
+    h(all at their medians)`` (probit scale) of the resolved posterior
+    (``bkmr_resolved_overall.csv`` of chapter 5), judged like the scorecard
+    judges a statement (:mod:`osteometals.paper.scorecard`): same direction
+    when the posterior mean is above 0, "significant" when the 95% credible
+    interval excludes 0. A credible interval is not a test, but it is what
+    bkmr users read as significance, so it is what the claim is judged on.
+
+    Parameters
+    ----------
+    overall : pandas.DataFrame or None
+        ``quantile``, ``est``, ``lower``, ``upper`` (None: not compared).
+    quantiles : tuple of float
+        The quantiles above the median judged, one row each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`osteometals.paper.scorecard.COLUMNS` and ``claim``;
+        table ``"Mixtures (BKMR)"``, ``published`` empty.
+    """
+    rows = []
+    for q in quantiles:
+        row = {"table": "Mixtures (BKMR)", "quantity": "mixture effect",
+               "model": f"BKMR resolved posterior, all metals at q = {q:g} vs median (probit)",
+               "reading": "statement, no number printed", "claim": BKMR_CLAIM,
+               "significant_published": True}
+        hit = (overall[np.isclose(overall["quantile"], q)] if overall is not None
+               else pd.DataFrame())
+        if hit.empty:
+            row["verdict"] = sc._verdict(False, pd.NA, True, pd.NA, False)
+        else:
+            r = hit.iloc[0]
+            same = bool(r["est"] > 0) if r["est"] != 0 else pd.NA
+            sig = bool(r["lower"] > 0 or r["upper"] < 0)
+            row.update(ours=float(r["est"]), ours_ci_lower=float(r["lower"]),
+                       ours_ci_upper=float(r["upper"]), same_direction=same,
+                       significant_ours=sig, same_significance=sig,
+                       verdict=sc._verdict(True, same, True, sig, False))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for c in sc.COLUMNS:
+        if c not in df.columns:
+            df[c] = pd.NA
+    return df[[*sc.COLUMNS, "claim"]]
+
+
+def claim_text(card: pd.DataFrame) -> str:
+    """One sentence: the verdict on the paper's BKMR claim (first row of :func:`compare_claim`)."""
+    r = card.iloc[0]
+    if pd.isna(r["ours"]):
+        return "The paper's BKMR claim could not be compared (no resolved posterior)."
+    way = ("the same way as" if not pd.isna(r["same_direction"]) and bool(r["same_direction"])
+           else "the other way from")
+    interval = "excludes 0" if r["significant_ours"] else "includes 0"
+    ours = {"est": r["ours"], "lower": r["ours_ci_lower"], "upper": r["ours_ci_upper"]}
+    return (f"In the resolved posterior the overall effect at the 75th percentile is "
+            f"{interval_text(ours)} on the probit scale: it points {way} the paper's claim "
+            f"and its interval {interval} (verdict: {r['verdict']}).")

@@ -16,6 +16,16 @@ from matplotlib.patches import FancyBboxPatch
 
 _BOX = {"boxstyle": "round,pad=0.02", "linewidth": 1.0}
 
+#: Width of a figure that fills the book's text column, inches (the value of
+#: ``osteometals.book.style.WIDTH_IN``, which this layer may not import; a test
+#: keeps the two equal). The BKMR figures are drawn at it, so that they are never
+#: shrunk and their text stays at the book's sizes.
+PAGE_WIDTH_IN = 6.72
+#: Most panels side by side in a BKMR figure at :data:`PAGE_WIDTH_IN`.
+BKMR_COLUMNS = 3
+#: Smallest font of a BKMR figure, points (the book asks for 9 pt on the page).
+MIN_FONT_PT = 9.0
+
 
 def _box(ax, x, y, w, h, text, face="#eef3f8", edge="#34495e", size=9):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, facecolor=face,
@@ -481,7 +491,7 @@ def wqs_weight_bars(
         contributed equally (a common threshold for "important").
     """
     present = [d for d in directions if d in set(weights["direction"])]
-    fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.0),
+    fig, axes = plt.subplots(1, len(present), figsize=(min(PAGE_WIDTH_IN, 4.2 * len(present)), 3.0),
                              sharex=True, squeeze=False)
     for ax, direction in zip(axes[0], present, strict=True):
         w = weights[weights["direction"] == direction].sort_values("weight")
@@ -533,33 +543,43 @@ def bkmr_univariate(
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per exposure, x: z-score of the ln concentration, y: h on
-        the probit scale (shifted to mean zero over the grid, as in bkmr).
+        One panel per exposure, :data:`BKMR_COLUMNS` to a row, x: z-score of
+        the ln concentration, y: h on the probit scale (shifted to mean zero
+        over the grid, as in bkmr); a spare cell holds the key to the bands.
     """
     names = list(dict.fromkeys(curves["exposure"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(2.3 * len(names), 2.8), sharey=True,
-                             squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
+    nc = min(BKMR_COLUMNS, len(names))
+    nr = -(-len(names) // nc)
+    fig, axes = plt.subplots(nr, nc, figsize=(PAGE_WIDTH_IN, 2.3 * nr + 0.4), sharey=True,
+                             sharex=True, squeeze=False)
+    blue = "#4c72b0"
+    for ax, name in zip(axes.flat, names, strict=False):
         c = curves[curves["exposure"] == name]
-        ax.fill_between(c["z"], c["lower"], c["upper"], color="#4c72b0", alpha=0.18, lw=0)
+        ax.fill_between(c["z"], c["lower"], c["upper"], color=blue, alpha=0.18, lw=0,
+                        label="95% band of h (bkmr)")
         if "lower_vs_median" in c:
             ax.fill_between(c["z"], c["lower_vs_median"], c["upper_vs_median"],
-                            color="#4c72b0", alpha=0.3, lw=0)
-        ax.plot(c["z"], c["est"], color="#4c72b0", lw=1.5, label=label)
+                            color=blue, alpha=0.3, lw=0, label="95% band against the median")
+        ax.plot(c["z"], c["est"], color=blue, lw=1.5, label=f"posterior mean ({label})")
         if compare is not None:
             k = compare[compare["exposure"] == name]
             ax.plot(k["z"], k["est"], color="#dd8452", lw=1.2, ls="--", label=compare_label)
             ax.plot(k["z"], k["lower"], color="#dd8452", lw=0.6, ls=":")
             ax.plot(k["z"], k["upper"], color="#dd8452", lw=0.6, ls=":")
         ax.axhline(0, color="grey", lw=0.6)
-        ax.set_title(_label(labels, name), fontsize=10)
-        ax.set_xlabel("z-score of ln metal")
-        _despine(ax)
-    axes[0][0].set_ylabel("h(z) (probit scale)")
-    if compare is not None:
-        axes[0][-1].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
+        ax.set_title(_label(labels, name))
+        ax.tick_params(labelbottom=True)
+    for ax in axes[-1]:
+        ax.set_xlabel("z of ln metal")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("h(z), probit")
+    spare = list(axes.flat)[len(names):]
+    for ax in spare:
+        ax.axis("off")
+    handles, texts = axes[0, 0].get_legend_handles_labels()
+    where = spare[0] if spare else axes[0, -1]
+    where.legend(handles, [textwrap.fill(t, 18) for t in texts], loc="center", frameon=False)
+    return _finish(fig, *axes.flat)
 
 
 def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
@@ -580,7 +600,7 @@ def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
     matplotlib.figure.Figure
         Point estimates with 95% credible intervals per quantile.
     """
-    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    fig, ax = plt.subplots(figsize=(min(5.0, PAGE_WIDTH_IN), 3.2))
     q = overall["quantile"].to_numpy()
     est = overall["est"].to_numpy()
     ax.errorbar(q, est, yerr=[est - overall["lower"], overall["upper"] - est], fmt="o",
@@ -590,13 +610,11 @@ def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
         ax.errorbar(compare["quantile"] + 0.012, e2,
                     yerr=[e2 - compare["lower"], compare["upper"] - e2], fmt="s",
                     color="#dd8452", ms=3, capsize=2, label=compare_label)
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(frameon=False)
     ax.axhline(0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("quantile of all five metals")
     ax.set_ylabel("h(q) - h(median)\n(probit scale)")
-    _despine(ax)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax)
 
 
 def bkmr_traces(traces: pd.DataFrame) -> Figure:
@@ -659,12 +677,13 @@ def bkmr_single_variable(
     -------
     matplotlib.figure.Figure
         One row per exposure; points with 95% credible intervals; a dashed
-        line at 0.
+        line at 0; the legend of the levels under the panels.
     """
     names = list(dict.fromkeys(risks["exposure"]))
     levels = sorted(risks["q_fixed"].unique())
     ncol = 2 if interactions is not None else 1
-    fig, axes = plt.subplots(1, ncol, figsize=(7.0 if ncol == 2 else 4.5, 0.5 * len(names) + 1.2),
+    fig, axes = plt.subplots(1, ncol, figsize=(PAGE_WIDTH_IN if ncol == 2 else 4.5,
+                                               0.55 * len(names) + 2.0),
                              sharey=True, squeeze=False,
                              gridspec_kw={"width_ratios": [3, 2][:ncol]})
     ax = axes[0, 0]
@@ -678,27 +697,25 @@ def bkmr_single_variable(
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(ypos, [_label(labels, n) for n in names])
     ax.set_xlabel("h(75th pct) - h(25th pct)\n(probit scale)")
-    ax.set_title("Single-exposure effect", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="best")
-    _despine(ax)
+    ax.set_title("Single-exposure effect")
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=len(levels),
+               frameon=False)
     if interactions is not None:
         ax = axes[0, 1]
         d = interactions.set_index("exposure").loc[names]
         ax.errorbar(d["est"], ypos, xerr=[d["est"] - d["lower"], d["upper"] - d["est"]],
                     fmt="o", ms=4, capsize=2, color="#8172b3")
         ax.axvline(0, color="grey", lw=0.8, ls="--")
-        ax.set_xlabel("effect with others at 75th\nminus at 25th pct")
-        ax.set_title("Interaction summary", fontsize=10)
-        _despine(ax)
-    fig.tight_layout()
-    return fig
+        ax.set_xlabel("effect, others at 75th\nminus at 25th pct")
+        ax.set_title("Interaction")
+    return _finish(fig, *axes.flat, rect=(0, 0.09, 1, 1))
 
 
 def bkmr_sections(
     sections: pd.DataFrame,
     labels: dict[str, str] | None = None,
     pairs: list[tuple[str, str]] | None = None,
-    ncols: int | None = None,
+    ncols: int = BKMR_COLUMNS,
 ) -> Figure:
     """Bivariate exposure-response sections (bkmr ``PredictorResponseBivarLevels``).
 
@@ -711,10 +728,12 @@ def bkmr_sections(
     labels : dict, optional
         Display name per exposure.
     pairs : list of (exposure, by), optional
-        Panels to draw, in order; default every pair as a matrix (rows: the
-        held exposure, columns: the exposure along x; the diagonal empty).
-    ncols : int, optional
-        Columns when ``pairs`` is given.
+        Panels to draw, in order; default every pair once, the first
+        exposure along x and the later one held (bkmr draws both orders;
+        the other order is in the frame).
+    ncols : int
+        Panels per row (at most :data:`BKMR_COLUMNS`, so that each stays
+        readable at the page width).
 
     Returns
     -------
@@ -726,59 +745,35 @@ def bkmr_sections(
     levels = sorted(sections["level"].unique())
     if pairs is None:
         names = list(dict.fromkeys(sections["exposure"]))
-        grid = [[(a, b) if a != b else None for a in names] for b in names]
-    else:
-        ncols = ncols or len(pairs)
-        rows = -(-len(pairs) // ncols)
-        flat = list(pairs) + [None] * (rows * ncols - len(pairs))
-        grid = [flat[i * ncols:(i + 1) * ncols] for i in range(rows)]
-    nr, nc = len(grid), len(grid[0])
-    size = 1.5 if pairs is None else 3.0
-    fig, axes = plt.subplots(nr, nc, figsize=(size * nc + 0.6, size * nr + 0.6), sharey=True,
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    nc = max(1, min(ncols, BKMR_COLUMNS, len(pairs)))
+    nr = -(-len(pairs) // nc)
+    fig, axes = plt.subplots(nr, nc, figsize=(PAGE_WIDTH_IN, 2.25 * nr + 0.7), sharey=True,
                              squeeze=False)
-    handles = []
-    for i, row in enumerate(grid):
-        first = True
-        for j, cell in enumerate(row):
-            ax = axes[i, j]
-            if cell is None:
-                ax.axis("off")
-                continue
-            a, b = cell
-            d = sections[(sections["exposure"] == a) & (sections["by"] == b)]
-            for k, lev in enumerate(levels):
-                c = d[d["level"] == lev]
-                col = _LEVEL_COLOURS[k % 3]
-                ax.fill_between(c["z"], c["lower"], c["upper"], color=col, alpha=0.08, lw=0)
-                (line,) = ax.plot(c["z"], c["est"], color=col, lw=1.3,
-                                  label=f"{_label(labels, b) if pairs else 'held'} at "
-                                        f"{100 * lev:.0f}th pct")
-                if len(handles) < len(levels):
-                    handles.append(line)
-            if first:  # the first panel of a row shows the shared y axis
-                ax.tick_params(labelleft=True)
-                first = False
-            ax.axhline(0, color="grey", lw=0.5)
-            ax.set_title(f"{_label(labels, a)} | {_label(labels, b)}", fontsize=8 if pairs is None
-                         else 10)
-            ax.tick_params(labelsize=7)
-            _despine(ax)
-            if i == nr - 1 or pairs is not None:
-                ax.set_xlabel(f"z of ln {_label(labels, a)}", fontsize=8)
-    if pairs is None:
-        fig.legend(handles=handles[:len(levels)], labels=[f"held exposure at {100 * v:.0f}th pct"
-                                                          for v in levels],
-                   fontsize=8, frameon=False, loc="lower center", ncol=len(levels))
-        fig.supylabel("h(profile) - h(all at median)  (probit scale)", fontsize=9)
-        fig.tight_layout(rect=(0.02, 0.04, 1, 1))
-    else:
-        for ax in axes[:, 0]:
-            ax.set_ylabel("h - h(all at median)\n(probit scale)", fontsize=9)
-        for ax in axes.flat:
-            if ax.lines:
-                ax.legend(fontsize=7, frameon=False)
-        fig.tight_layout()
-    return fig
+    for ax, (a, b) in zip(axes.flat, pairs, strict=False):
+        d = sections[(sections["exposure"] == a) & (sections["by"] == b)]
+        for k, lev in enumerate(levels):
+            c = d[d["level"] == lev]
+            col = _LEVEL_COLOURS[k % 3]
+            ax.fill_between(c["z"], c["lower"], c["upper"], color=col, alpha=0.08, lw=0)
+            ax.plot(c["z"], c["est"], color=col, lw=1.3,
+                    label=f"held metal at {100 * lev:.0f}th pct")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_title(f"{_label(labels, a)}, {_label(labels, b)} held")
+        ax.set_xlabel(f"z of ln {_label(labels, a)}")
+    for ax in list(axes.flat)[len(pairs):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("h - h(median)")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center",
+               ncol=len(levels), frameon=False)
+    return _finish(fig, *axes.flat, rect=(0, 0.5 / (2.25 * nr + 0.7), 1, 1))
+
+
+#: Line styles of the five metals when their curves share a panel (colour and dash,
+#: so that they survive a black-and-white print).
+_METAL_STYLES = (("#0072B2", "-"), ("#D55E00", "--"), ("#009E73", "-."), ("#CC79A7", ":"),
+                 ("#E69F00", (0, (5, 1, 1, 1))))
 
 
 def bkmr_regions(
@@ -800,55 +795,38 @@ def bkmr_regions(
     Returns
     -------
     matplotlib.figure.Figure
-        Per row: one panel per exposure (the bkmr band and the band against
-        the all-median profile) and, last, the overall effect; the y axes are
-        shared within the curve panels across rows, so the rows compare.
+        Per row two panels: the posterior mean curves of all exposures, each
+        against its value at the median (Figure 3A in one panel), and the
+        overall effect with 95% intervals (Figure 3B); each column shares its
+        y axis across rows, so the rows compare.
     """
     titles = list(curves)
     names = list(dict.fromkeys(next(iter(curves.values()))["exposure"]))
-    nc = len(names) + 1
-    fig, axes = plt.subplots(len(titles), nc, figsize=(1.45 * nc + 0.8, 2.0 * len(titles) + 0.5),
-                             squeeze=False)
-    lo = min(c["lower"].min() for c in curves.values())
-    hi = max(c["upper"].max() for c in curves.values())
-    olo = min(o["lower"].min() for o in overall.values())
-    ohi = max(o["upper"].max() for o in overall.values())
+    fig, axes = plt.subplots(len(titles), 2, figsize=(PAGE_WIDTH_IN, 2.4 * len(titles) + 0.8),
+                             sharey="col", sharex="col", squeeze=False)
     for i, t in enumerate(titles):
+        ax = axes[i, 0]
         for j, name in enumerate(names):
-            ax = axes[i, j]
             c = curves[t][curves[t]["exposure"] == name]
-            ax.fill_between(c["z"], c["lower"], c["upper"], color="#4c72b0", alpha=0.18, lw=0)
-            if "lower_vs_median" in c:
-                ax.fill_between(c["z"], c["lower_vs_median"], c["upper_vs_median"],
-                                color="#4c72b0", alpha=0.3, lw=0)
-            ax.plot(c["z"], c["est"], color="#4c72b0", lw=1.3)
-            ax.axhline(0, color="grey", lw=0.5)
-            ax.set_ylim(lo, hi)
-            ax.tick_params(labelsize=7)
-            if i == 0:
-                ax.set_title(_label(labels, name), fontsize=9)
-            if j:
-                ax.set_yticklabels([])
-            else:
-                ax.set_ylabel(textwrap.fill(t, 22) + "\n\nh(z)", fontsize=8)
-            if i == len(titles) - 1:
-                ax.set_xlabel("z of ln metal", fontsize=8)
-            _despine(ax)
-        ax = axes[i, -1]
+            mid = float(np.interp(0.0, c["z"], c["est"]))  # ln metal at its mean (z = 0)
+            colour, dash = _METAL_STYLES[j % len(_METAL_STYLES)]
+            ax.plot(c["z"], c["est"] - mid, color=colour, ls=dash, lw=1.5,
+                    label=_label(labels, name))
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_ylabel("h(z) - h(0)")
+        ax.set_title(textwrap.fill(t, 34))
+        ax = axes[i, 1]
         o = overall[t]
         e = o["est"].to_numpy()
         ax.errorbar(o["quantile"], e, yerr=[e - o["lower"], o["upper"] - e], fmt="o", ms=3,
                     capsize=1.5, color="#c44e52")
         ax.axhline(0, color="grey", lw=0.6, ls="--")
-        ax.set_ylim(olo, ohi)
-        ax.tick_params(labelsize=7)
-        if i == 0:
-            ax.set_title("overall", fontsize=9)
-        if i == len(titles) - 1:
-            ax.set_xlabel("quantile of all", fontsize=8)
-        _despine(ax)
-    fig.tight_layout()
-    return fig
+        ax.set_ylabel("overall effect")
+    axes[-1, 0].set_xlabel("z of ln metal")
+    axes[-1, 1].set_xlabel("quantile of all five metals")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=len(names),
+               frameon=False)
+    return _finish(fig, *axes.flat, rect=(0, 0.45 / (2.4 * len(titles) + 0.8), 1, 1))
 
 
 def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
@@ -868,6 +846,8 @@ def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+        At the page width, two panels to a row (ArviZ's layout), with the
+        text at the book's sizes (ArviZ scales its own fonts with the figure).
     """
     import warnings
 
@@ -879,15 +859,22 @@ def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
 
         if kind == "trace":
             axes = az.plot_trace(idata, var_names=var_names, compact=True,
-                                 backend_kwargs={"figsize": (7.5, 1.6 * len(var_names)),
+                                 backend_kwargs={"figsize": (PAGE_WIDTH_IN, 2.0 * len(var_names)),
                                                  "layout": "constrained"})
         elif kind == "rank":
             axes = az.plot_rank(idata, var_names=var_names,
-                                backend_kwargs={"figsize": (7.5, 1.8 * len(var_names) + 0.5),
+                                backend_kwargs={"figsize": (PAGE_WIDTH_IN,
+                                                            2.0 * len(var_names) + 0.5),
                                                 "layout": "constrained"})
         else:
             raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
-    return np.asarray(axes).flat[0].figure
+    fig = np.asarray(axes).flat[0].figure
+    for ax in fig.axes:  # ArviZ shrinks its text with the panel count
+        ax.tick_params(labelsize=plt.rcParams["xtick.labelsize"])
+        ax.title.set_fontsize(max(MIN_FONT_PT, ax.title.get_fontsize()))
+        for lab in (ax.xaxis.label, ax.yaxis.label):
+            lab.set_fontsize(max(MIN_FONT_PT, lab.get_fontsize()))
+    return fig
 
 
 # --------------------------------------------------------------------------
