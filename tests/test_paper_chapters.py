@@ -17,6 +17,7 @@ import pytest
 
 from osteometals.book.chapters import ParameterError, list_chapters
 from osteometals.paper.regression import TREND_SCORES, ModelOptions
+from osteometals.stats.design import DESIGN_DF
 
 #: Topics (file stem without the number) of the chapters checked here.
 TOPICS = ("quartile_odds", "bmd", "subgroups", "discussion", "scorecard")
@@ -60,9 +61,9 @@ def test_no_function_or_class_is_defined_in_a_chapter(chapter):
 
 
 #: Chapter topic -> the conventions it takes as parameters.
-CONVENTIONS = {"quartile_odds": ("trend_score", "cycle_term"),
-               "bmd": ("trend_score", "cycle_term"),
-               "subgroups": ("trend_score", "cycle_term")}
+CONVENTIONS = {"quartile_odds": ("trend_score", "cycle_term", "design_df"),
+               "bmd": ("trend_score", "cycle_term", "design_df"),
+               "subgroups": ("trend_score", "cycle_term", "design_df")}
 
 
 @pytest.mark.parametrize("topic", CONVENTIONS)
@@ -73,6 +74,7 @@ def test_conventions_are_parameters_with_the_library_defaults(topic):
         param = chapter.parameter(name)
         assert param.default == getattr(defaults, name), f"{chapter.name}.{name}"
     assert chapter.parameter("trend_score").choices == tuple(TREND_SCORES)
+    assert chapter.parameter("design_df").choices == DESIGN_DF
 
 
 @pytest.mark.parametrize("topic", CONVENTIONS)

@@ -250,10 +250,24 @@ def test_cycle_term_adds_the_cycle_to_every_adjustment_set(cohort):
     ("cycle_term", 1, "cycle_term must be True or False"),
     ("alpha", 1.5, r"alpha must lie in \(0, 1\)"),
     ("lonely_psu", "drop", "lonely_psu must be one of"),
+    ("design_df", "sas", "design_df must be one of"),
 ])
 def test_an_unknown_convention_is_refused_before_any_fit(field, value, message):
     with pytest.raises(ValueError, match=message):
         reg.ModelOptions(**{field: value})
+
+
+def test_design_df_reaches_the_design_based_fit(cohort):
+    """``psu_minus_strata`` keeps the design's df whatever the model (stats.design), so
+    the trend P and the CIs of the same estimates widen or narrow with it; unweighted
+    fits have no design df and ignore the option."""
+    r, s = (reg.quartile_models(cohort, "op", "binomial", {"M": ["diabetes"]}, metals=["cd"],
+                                design_df=df) for df in ("r_survey", "psu_minus_strata"))
+    np.testing.assert_allclose(r["estimate"], s["estimate"], rtol=1e-12)
+    q4r, q4s = r[r.quartile == "Q4"].iloc[0], s[s.quartile == "Q4"].iloc[0]
+    # more df -> smaller t quantile -> narrower CI (PSUs - strata > PSUs - strata - p + 1)
+    assert (q4s.ci_upper - q4s.ci_lower) < (q4r.ci_upper - q4r.ci_lower)
+    assert reg.ModelOptions(weighted=False, design_df="psu_minus_strata").design == {}
 
 
 def test_an_unknown_option_name_is_refused(cohort):

@@ -1,7 +1,9 @@
-"""Specification of osteometals.stats.survey: it reproduces R's survey::svyglm.
+"""Specification of the survey design and the survey GLM: they reproduce R's survey::svyglm.
 
-Reference values: tests/reference/svyglm_fixture.R (R 4.2.2, survey 4.1.1; the
-versions are in the header of each CSV), run on the synthetic data it writes
+Modules: osteometals.stats.design (SurveyDesign), osteometals.stats.glm (svyglm, glm),
+both re-exported by osteometals.stats.survey. Reference values:
+tests/reference/svyglm_fixture.R (R 4.2.2, survey 4.1.1; the versions are in the
+header of each CSV), run on the synthetic data it writes
 (tests/reference/svyglm_fixture_data.csv).
 """
 
@@ -15,7 +17,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from osteometals.stats.survey import GLMResult, LonelyPSUError, glm, svyglm
+from osteometals.stats.results import TIDY_COLUMNS, Results, Summary
+from osteometals.stats.survey import GLMResult, LonelyPSUError, SurveyDesign, glm, svyglm
 
 REF = Path(__file__).parent / "reference"
 #: Relative tolerance for quantities that depend on the logistic variance. R's
@@ -48,11 +51,12 @@ def fit_like_r(model: str, d: pd.DataFrame) -> GLMResult:
     if model.endswith("unweighted"):
         return glm(FORMULA[family], d, family)
     kwargs = {}
-    if model.endswith("domain"):
-        kwargs["domain"] = d["dom"] == 1
     if "lonely" in model:
         kwargs |= {"psu": "psu_lonely", "lonely_psu": model.rsplit("_", 1)[1]}
-    return svyglm(FORMULA[family], d, family, **kwargs)
+    design = SurveyDesign(d, **kwargs)
+    if model.endswith("domain"):
+        design = design.subset(d["dom"] == 1)
+    return svyglm(FORMULA[family], design, family)
 
 
 MODELS = [
@@ -246,6 +250,130 @@ def test_missing_design_variables_are_an_error(data):
 def test_domain_with_missing_values_is_an_error(data):
     with pytest.raises(ValueError, match="missing"):
         svyglm(FORMULA["binomial"], data, domain=(data["dom"] == 1).where(data["z"] == 1))
+
+
+# ------------------------------------------------------------------ the design object
+
+
+def test_a_data_frame_is_a_shortcut_for_its_design(data):
+    """svyglm(formula, data, domain=...) is svyglm(formula, SurveyDesign(data).subset(...))."""
+    in_dom = data["dom"] == 1
+    a = svyglm(FORMULA["binomial"], data, domain=in_dom).tidy()
+    b = svyglm(FORMULA["binomial"], SurveyDesign(data).subset(in_dom)).tidy()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_subsetting_twice_intersects_the_domains(data):
+    design = SurveyDesign(data)
+    twice = design.subset(data["dom"] == 1).subset(data["z"] == 1)
+    once = design.subset((data["dom"] == 1) & (data["z"] == 1))
+    np.testing.assert_array_equal(twice.domain, once.domain)
+    assert twice.n_psu == design.n_psu == 31  # the rows outside stay in the design
+
+
+def test_design_columns_must_exist_and_options_must_be_known(data):
+    with pytest.raises(KeyError, match="wt"):
+        SurveyDesign(data, weight="wt")
+    with pytest.raises(ValueError, match="'r_survey', 'psu_minus_strata'"):
+        SurveyDesign(data, df="sudaan")
+    with pytest.raises(ValueError, match="'fail', 'certainty', 'remove', 'adjust'"):
+        SurveyDesign(data, lonely_psu="drop")
+    with pytest.raises(ValueError, match="allowed"):
+        svyglm(FORMULA["binomial"], data, df="stata")
+    with pytest.raises(ValueError, match="carries its own"):
+        svyglm(FORMULA["binomial"], SurveyDesign(data), weight="weight")
+
+
+def test_without_strata_and_psus_every_row_is_its_own_psu(data):
+    """ids = ~1, no strata: the variance is HC0 times n / (n - 1), design df n - 1."""
+    import statsmodels.api as sm
+
+    d = data.dropna(subset=["x"]).reset_index(drop=True)
+    fit = svyglm("yc ~ x + z", SurveyDesign(d, stratum=None, psu=None), "gaussian")
+    X = np.column_stack([np.ones(len(d)), d["x"], d["z"]])
+    ref = sm.WLS(d["yc"], X, weights=d["weight"]).fit(cov_type="HC0")
+    n = len(d)
+    np.testing.assert_allclose(fit.bse, ref.bse * np.sqrt(n / (n - 1)), rtol=1e-10)
+    assert fit.design_df == n - 1
+
+
+# ------------------------------------------------------------ df conventions (issue 11)
+
+
+@pytest.fixture(scope="module")
+def psu_minus_strata() -> pd.DataFrame:
+    return pd.read_csv(REF / "svyglm_fixture_psu_minus_strata.csv", comment="#")
+
+
+@pytest.mark.parametrize("model", ["logistic", "gaussian", "logistic_domain"])
+def test_psu_minus_strata_df_matches_r_with_degf_as_denominator(model, data, psu_minus_strata):
+    """R: summary(fit, df.resid = degf), confint(fit, ddf = degf), regTermTest(fit, ~g,
+    df = degf) (svyglm_fixture.R). Tolerances as the default-df tests above."""
+    design = SurveyDesign(data, df="psu_minus_strata")
+    if model.endswith("domain"):
+        design = design.subset(data["dom"] == 1)
+    family = "binomial" if model.startswith("logistic") else "gaussian"
+    fit = svyglm(FORMULA[family], design, family)
+    ref = psu_minus_strata[psu_minus_strata["model"] == model]
+    coef, wald = ref[ref["kind"] == "coef"], ref[ref["kind"] == "wald_g"].iloc[0]
+    assert fit.df_resid == fit.design_df == coef["df"].iloc[0]
+    assert fit.df_convention == "psu_minus_strata"
+    ours = fit.tidy()
+    np.testing.assert_allclose(ours["p"], coef["p"], rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(ours["ci_lower"], coef["ci_lower"], rtol=RTOL, atol=1e-9)
+    np.testing.assert_allclose(ours["ci_upper"], coef["ci_upper"], rtol=RTOL, atol=1e-9)
+    test = fit.wald_test("g")
+    assert test.ddf == wald["df"]
+    np.testing.assert_allclose(test.statistic, float(wald["estimate"]), rtol=RTOL)
+    np.testing.assert_allclose(test.p, float(wald["p"]), rtol=1e-5)
+
+
+def test_the_df_convention_changes_inference_not_estimates(data):
+    r = svyglm(FORMULA["binomial"], data)
+    s = svyglm(FORMULA["binomial"], data, df="psu_minus_strata")
+    pd.testing.assert_series_equal(r.params, s.params)
+    pd.testing.assert_frame_equal(r.cov_params(), s.cov_params())
+    # R: degf + 1 - p = 16 + 1 - 5; the design df itself: 16
+    assert (r.df_resid, s.df_resid) == (12, 16)
+    assert (s.conf_int()["upper"] - s.conf_int()["lower"] < r.conf_int()["upper"]
+            - r.conf_int()["lower"]).all()
+
+
+def test_svyglm_df_overrides_the_designs_convention(data):
+    design = SurveyDesign(data, df="psu_minus_strata")
+    assert svyglm(FORMULA["binomial"], design, df="r_survey").df_resid == 12
+
+
+# ------------------------------------------------------------------ results protocol
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_glm_results_follow_the_results_protocol(data, weighted):
+    fit = svyglm(FORMULA["binomial"], data) if weighted else glm(FORMULA["binomial"], data)
+    assert isinstance(fit, Results)
+    assert list(fit.conf_int().columns) == ["lower", "upper"]
+    cov = fit.cov_params()
+    assert list(cov.index) == list(fit.params.index) == list(cov.columns)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov)), fit.bse)
+    assert list(fit.tidy().columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
+    summary = fit.summary()
+    assert isinstance(summary, Summary)
+    assert ("unweighted" in str(summary)) is (not weighted)
+    assert "design-based" in summary.title.lower() or not weighted
+
+
+def test_lincom_is_the_wald_test_of_a_linear_combination(data):
+    fit = svyglm(FORMULA["binomial"], data)
+    combo = fit.lincom({"x": 1.0, "z": 1.0})
+    names = ["x", "z"]
+    v = fit.cov_params().loc[names, names].to_numpy()
+    assert combo["estimate"] == pytest.approx(fit.params[names].sum())
+    assert combo["se"] == pytest.approx(np.sqrt(v.sum()))
+    # one coefficient: lincom is the coefficient's own row
+    one = fit.lincom({"x": 1.0})
+    row = fit.tidy().set_index("term").loc["x"]
+    assert one["p"] == pytest.approx(row["p"])
+    assert one["ci_lower"] == pytest.approx(row["ci_lower"])
 
 
 # ------------------------------------------------------------------ live R, real cohort

@@ -100,6 +100,24 @@ def test_design_based_tests_exist_for_every_row_on_residual_design_df(table):
     assert (wt["df"] == 5).all()
 
 
+def test_design_df_convention_can_be_psus_minus_strata(cohort):
+    tab = t1.table1(cohort, categorical=["smoking"], continuous=["cd"], df="psu_minus_strata")
+    wt = tab.tests[tab.tests.weighted]
+    # SUDAAN / SAS / Stata: 12 PSUs - 6 strata, whatever the model
+    assert (wt["df"] == 6).all()
+    with pytest.raises(ValueError, match="psu_minus_strata"):
+        t1.table1(cohort, categorical=["smoking"], continuous=["cd"], df="sas")
+
+
+def test_a_missing_value_keeps_its_row_in_the_design(cohort):
+    """As R's svyttest: a woman without a value leaves the fit, not the design."""
+    gap = cohort.copy()
+    gap.loc[gap.index[:3], "cd"] = np.nan
+    tab = t1.table1(gap, categorical=[], continuous=["cd"])
+    row = tab.tests.set_index(["variable", "weighted"]).loc[("cd", True)]
+    assert np.isfinite(row["p"]) and row["df"] == 5
+
+
 R_DESIGN_TESTS = r"""
 suppressMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)

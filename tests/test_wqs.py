@@ -23,6 +23,9 @@ import statsmodels.api as sm
 
 from osteometals.stats import wqs
 from osteometals.stats.coding import dummy_code
+from osteometals.stats.design import LonelyPSUError, SurveyDesign
+from osteometals.stats.glm import svyglm
+from osteometals.stats.results import TIDY_COLUMNS, Results, Summary
 
 MIX = ["x1", "x2", "x3", "x4", "x5"]
 COVS = ["group", "z1", "z2"]
@@ -114,16 +117,25 @@ def test_gaussian_fit_drops_an_exposure_acting_against_the_direction():
     np.testing.assert_allclose(fit.beta1, ls[-1], rtol=1e-6)
 
 
-def test_logistic_refit_matches_statsmodels():
+@pytest.mark.parametrize("family", ["binomial", "gaussian"])
+def test_the_signal_is_the_wald_statistic_of_a_glm_refit_with_the_weights(family):
+    """gWQS refits a GLM on the covariates and Q w; its maximum is the constrained
+    optimum (wqs_fit module notes), so no refit is run: check against a statsmodels
+    refit. Tolerance 1e-6: the constrained optimiser stops at a projected gradient of
+    1e-9, IRLS at its own criterion."""
     rng = np.random.default_rng(3)
-    Z = np.column_stack([np.ones(400), rng.standard_normal((400, 3))])
-    y = rng.binomial(1, 1 / (1 + np.exp(-(Z @ [-0.5, 0.8, -0.4, 0.2])))).astype(float)
-    ours = wqs.fit_glm(y, Z, "binomial")
-    ref = sm.GLM(y, Z, family=sm.families.Binomial()).fit()
-    # both iterate IRLS to their own stopping rules; observed: estimates agree to 4e-14,
-    # SEs (from the working weights of the last step) to 1e-7
-    np.testing.assert_allclose(ours.params, ref.params, rtol=1e-8)
-    np.testing.assert_allclose(np.sqrt(np.diag(ours.cov)), ref.bse, rtol=1e-6)
+    n = 500
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2))])
+    Q = rng.integers(0, 4, size=(n, 3)).astype(float)
+    eta = X @ [-0.5, 0.4, -0.3] + Q @ [0.3, 0.2, 0.0]
+    y = (rng.binomial(1, 1 / (1 + np.exp(-eta))) if family == "binomial"
+         else eta + rng.standard_normal(n)).astype(float)
+    fit = wqs.fit_wqs_sample(y, X, Q, family=family, direction="positive")
+    fam = sm.families.Binomial() if family == "binomial" else sm.families.Gaussian()
+    ref = sm.GLM(y, np.column_stack([X, Q @ fit.w]), family=fam).fit()
+    assert fit.beta1 == pytest.approx(ref.params[-1], rel=1e-6)
+    assert fit.se == pytest.approx(ref.bse[-1], rel=1e-6)
+    assert fit.stat == pytest.approx(ref.tvalues[-1], rel=1e-6)
 
 
 # --- recovery of a known truth ------------------------------------------------
@@ -153,7 +165,7 @@ def test_positive_weights_recover_the_truth_within_0_15(positive_truth):
 
 def test_index_odds_ratio_is_above_one_with_ci_excluding_one(positive_truth):
     _, res = positive_truth
-    row = res.index.iloc[0]
+    row = res.estimates.iloc[0]
     assert row["direction"] == "positive"
     assert row["or"] > 1 and row["ci_lower"] > 1
     assert row["ci_lower"] < row["or"] < row["ci_upper"]
@@ -189,7 +201,7 @@ def test_negative_direction_finds_the_protective_exposures():
     # leaves 0.1 to leak to the others, inside the 0.15-per-weight error of the docstring
     assert neg[3:].sum() > 0.9
     assert pos[:3].sum() > 0.9
-    idx = res.index.set_index("direction")
+    idx = res.estimates.set_index("direction")
     assert idx.loc["negative", "ci_upper"] < 1
     assert idx.loc["positive", "ci_lower"] > 1
 
@@ -218,7 +230,7 @@ def test_gaussian_family_recovers_the_truth():
                              directions=["positive"], seed=9, n_jobs=1, progress=False)
     # Monte-Carlo (20 data sets): RMSE per weight <= 0.055, largest error 0.11.
     np.testing.assert_array_less(np.abs(_weights(res, "positive") - TRUE_POS), 0.15)
-    row = res.index.iloc[0]
+    row = res.estimates.iloc[0]
     assert np.isnan(row["or"]) and row["ci_lower"] > 0
 
 
@@ -236,7 +248,7 @@ def test_same_seed_gives_identical_results_with_one_or_two_workers(small):
     one = wqs.wqs_regression(small, MIX, "y", COVS, n_jobs=1, **kw)
     two = wqs.wqs_regression(small, MIX, "y", COVS, n_jobs=2, **kw)
     pd.testing.assert_frame_equal(one.weights, two.weights)
-    pd.testing.assert_frame_equal(one.index, two.index)
+    pd.testing.assert_frame_equal(one.estimates, two.estimates)
     pd.testing.assert_frame_equal(one.bootstraps, two.bootstraps)
 
 
@@ -250,33 +262,88 @@ def test_another_seed_gives_another_split(small):
 def test_constant_survey_weights_change_nothing_but_the_notes(small):
     kw = dict(b=8, seed=3, n_jobs=1, progress=False)
     plain = wqs.wqs_regression(small, MIX, "y", COVS, **kw)
-    weighted = wqs.wqs_regression(small.assign(w=2345.0), MIX, "y", COVS, weight="w", **kw)
+    flat = small.assign(w=2345.0)
+    weighted = wqs.wqs_regression(flat, MIX, "y", COVS, **kw,
+                                  design=SurveyDesign(flat, "w", stratum=None, psu=None))
     # the same optimum, reached from a rescaled objective: optimiser tolerance only
     np.testing.assert_allclose(weighted.weights["weight"], plain.weights["weight"], atol=1e-7)
-    np.testing.assert_allclose(weighted.index["beta"], plain.index["beta"], atol=1e-7)
+    np.testing.assert_allclose(weighted.estimates["beta"], plain.estimates["beta"], atol=1e-7)
     assert any("unweighted" in n for n in plain.notes)
     assert not any("unweighted" in n for n in weighted.notes)
 
 
-def test_weighted_validation_model_uses_a_sandwich_variance():
-    # No strata/PSUs: each row its own PSU, so the variance is HC0 * n / (n - 1).
+@pytest.fixture(scope="module")
+def surveyed(small):
+    """The small mixture with unequal weights, 10 strata of 2 PSUs."""
     rng = np.random.default_rng(8)
-    n = 500
-    Z = np.column_stack([np.ones(n), rng.standard_normal(n), rng.integers(0, 4, n)])
-    y = rng.binomial(1, 1 / (1 + np.exp(-(Z @ [-1, 0.5, 0.3])))).astype(float)
-    wt = rng.uniform(0.2, 3, n)
-    out = wqs._validation_fit(y, Z[:, :2], Z[:, 2], "binomial", wt, None, None)
-    ref = sm.GLM(y, Z, family=sm.families.Binomial(), var_weights=wt).fit(cov_type="HC0")
-    assert out["beta"] == pytest.approx(ref.params[-1], rel=1e-7)
-    assert out["se"] == pytest.approx(ref.bse[-1] * np.sqrt(n / (n - 1)), rel=1e-6)
+    return small.assign(w=rng.lognormal(7, 0.6, len(small)),
+                        h=np.repeat(np.arange(10), 40), u=np.tile(np.repeat([1, 2], 20), 10))
+
+
+@pytest.mark.parametrize("df", ["r_survey", "psu_minus_strata"])
+def test_weighted_index_or_and_ci_equal_svyglm_on_the_validation_rows(surveyed, df):
+    """Issue 10: the weighted WQS validation fit is svyglm on design.subset(validation
+    rows), the whole design kept (t on the design df, not z; PSUs outside the
+    validation rows still count)."""
+    design = SurveyDesign(surveyed, "w", "h", "u", df=df)
+    res = wqs.wqs_regression(surveyed, MIX, "y", COVS, b=6, seed=4, n_jobs=1, progress=False,
+                             design=design)
+    # rebuild the validation rows and the index from the result
+    rng = np.random.default_rng(np.random.SeedSequence(4).spawn(2)[0])
+    n = len(surveyed)
+    valid = np.zeros(n, dtype=bool)
+    valid[rng.choice(n, size=round(n * 0.6), replace=False)] = True
+    scores = np.column_stack([wqs.quantile_scores(surveyed[m], res.breaks[m]) for m in MIX])
+    for direction, row in res.estimates.set_index("direction").iterrows():
+        w = res.weight_table().loc[MIX, direction].to_numpy()
+        frame = surveyed.assign(wqs=scores @ w)
+        same = SurveyDesign(frame, "w", "h", "u", df=df).subset(valid)
+        fit = svyglm("y ~ group + z1 + z2 + wqs", same, "binomial")
+        ref = fit.tidy(exponentiate=True).set_index("term").loc["wqs"]
+        assert row["n_valid"] == valid.sum() == fit.nobs
+        # same formula fitted two ways: statsmodels' IRLS to 1e-12, so 1e-9 is ample
+        for ours, theirs in [("or", "estimate"), ("ci_lower", "ci_lower"),
+                             ("ci_upper", "ci_upper"), ("p", "p"), ("se", "se")]:
+            assert row[ours] == pytest.approx(ref[theirs], rel=1e-9), (direction, ours)
+        assert res.fits[direction].df_resid == fit.df_resid
+
+
+def test_weighted_validation_keeps_the_whole_design(surveyed):
+    """The variance counts every PSU of the design, so it differs from a design built
+    on the validation rows alone, and a lonely PSU is an error, not silently skipped."""
+    design = SurveyDesign(surveyed, "w", "h", "u")
+    kw = dict(b=4, seed=4, n_jobs=1, progress=False)
+    whole = wqs.wqs_regression(surveyed, MIX, "y", COVS, design=design, **kw)
+    assert whole.fits["positive"].design_df == 10  # 20 PSUs - 10 strata, all hold valid rows
+    lonely = surveyed.assign(u=np.where(surveyed["h"] == 0, 1, surveyed["u"]))
+    with pytest.raises(LonelyPSUError, match="stratum 0"):
+        wqs.wqs_regression(lonely, MIX, "y", COVS, design=SurveyDesign(lonely, "w", "h", "u"),
+                           **kw)
+
+
+def test_wqs_results_follow_the_results_protocol(small):
+    res = wqs.wqs_regression(small, MIX, "y", COVS, b=5, seed=1, n_jobs=1, progress=False)
+    assert isinstance(res, Results)
+    assert list(res.params.index) == ["positive", "negative"]
+    est = res.estimates.set_index("direction")
+    np.testing.assert_allclose(res.params, est["beta"])
+    np.testing.assert_allclose(np.exp(res.conf_int()["lower"]), est["ci_lower"])
+    np.testing.assert_allclose(np.sqrt(np.diag(res.cov_params())), est["se"])
+    tidy = res.tidy(exponentiate=True)
+    assert list(tidy.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
+    np.testing.assert_allclose(tidy["estimate"], est["or"])
+    summary = res.summary()
+    assert isinstance(summary, Summary) and "unweighted" in str(summary)
+    assert res.top_weight("positive")[0] in MIX
+    assert res.describe("positive").startswith(f"{est.loc['positive', 'or']:.2f} (95% CI ")
 
 
 def test_results_are_tidy_and_written_to_csv(small, tmp_path):
     res = wqs.wqs_regression(small, MIX, "y", COVS, b=5, seed=1, n_jobs=1, progress=False)
     assert list(res.weights.columns) == ["metal", "weight", "direction"]
-    assert list(res.index.columns[:7]) == [
+    assert list(res.estimates.columns[:7]) == [
         "direction", "beta", "se", "or", "ci_lower", "ci_upper", "p"]
-    assert {"n_train", "n_valid"} <= set(res.index.columns)
+    assert {"n_train", "n_valid"} <= set(res.estimates.columns)
     paths = res.to_csv(tmp_path)
     assert pd.read_csv(paths["weights"]).shape == (10, 3)
     assert "unweighted" in res._repr_html_()
@@ -286,7 +353,7 @@ def test_missing_rows_are_dropped_with_a_note(small):
     data = small.copy()
     data.loc[:9, "x1"] = np.nan
     res = wqs.wqs_regression(data, MIX, "y", COVS, b=3, seed=1, n_jobs=1, progress=False)
-    assert res.index["n_train"].iloc[0] + res.index["n_valid"].iloc[0] == len(data) - 10
+    assert res.estimates["n_train"].iloc[0] + res.estimates["n_valid"].iloc[0] == len(data) - 10
     assert any("10 rows with missing values dropped" in n for n in res.notes)
 
 
@@ -306,10 +373,19 @@ def test_repeated_holdout_summarises_weights_over_splits(small):
     assert set(w["direction"]) == {"positive", "negative"}
     assert ((w["p2_5"] <= w["median"]) & (w["median"] <= w["p97_5"])).all()
     assert (res.repeats.groupby(["repeat", "direction"])["weight"].sum() - 1).abs().max() < 1e-9
-    assert res.index["n_repeats"].max() <= 4
+    assert res.estimates["n_repeats"].max() <= 4
     assert res.repeats["repeat"].nunique() == 4
 
 
 def test_bench_returns_seconds():
     seconds = wqs.bench_wqs(n=300, b=3, n_jobs=1)
     assert isinstance(seconds, float) and 0 < seconds < np.inf
+
+
+def test_an_exposure_named_like_a_bootstrap_column_keeps_its_weights(small):
+    """Selenium's key is "se": the bootstrap table's standard error must not overwrite it."""
+    data = small.rename(columns={"x4": "se"})
+    mix = ["x1", "x2", "x3", "se", "x5"]
+    res = wqs.wqs_regression(data, mix, "y", COVS, b=4, seed=1, n_jobs=1, progress=False)
+    np.testing.assert_allclose(res.bootstraps[mix].sum(axis=1), 1.0, atol=1e-12)
+    assert "b1_se" in res.bootstraps.columns

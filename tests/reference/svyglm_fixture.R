@@ -8,6 +8,11 @@
 #   svyglm_fixture_results.csv  coefficients, SEs, t-based p-values, 95% CIs, residual df
 #   svyglm_fixture_wald.csv     regTermTest (default method "Wald": F test on df.residual)
 #   svyglm_fixture_deff.csv     design effects, svyglm(deff = TRUE)
+#   svyglm_fixture_psu_minus_strata.csv
+#                               the same fits with the design df as denominator df
+#                               (SUDAAN/SAS/Stata convention, PSUs - strata):
+#                               summary(fit, df.resid = degf), confint(fit, ddf = degf),
+#                               regTermTest(fit, ~g, df = degf)
 # plus ordinary glm() fits (unweighted, model-based SEs) for the unweighted path.
 #
 # Design of the fixture (chosen to exercise every branch of the variance):
@@ -127,6 +132,22 @@ wald <- do.call(rbind, lapply(c("logistic", "gaussian", "logistic_domain"), func
              p = fmt(tt$p))
 }))
 
+# The design df convention (PSUs - strata, whatever the model), through R's own
+# df arguments: summary.svyglm(df.resid=), confint.svyglm(ddf=), regTermTest(df=)
+psu_minus_strata <- do.call(rbind, lapply(c("logistic", "gaussian", "logistic_domain"),
+                                          function(nm) {
+  f <- fits[[nm]]$fit
+  dd <- degf(f$survey.design)
+  s <- summary(f, df.resid = dd)$coefficients
+  ci <- confint(f, level = 0.95, ddf = dd)
+  tt <- regTermTest(f, ~g, df = dd)
+  rbind(
+    data.frame(model = nm, kind = "coef", term = rownames(s), estimate = fmt(s[, 1]),
+               p = fmt(s[, 4]), ci_lower = fmt(ci[, 1]), ci_upper = fmt(ci[, 2]), df = dd),
+    data.frame(model = nm, kind = "wald_g", term = "g", estimate = fmt(tt$Ftest),
+               p = fmt(tt$p), ci_lower = NA, ci_upper = NA, df = tt$ddf))
+}))
+
 header <- c(
   sprintf("# Written by tests/reference/svyglm_fixture.R with %s, survey %s",
           R.version.string, as.character(packageVersion("survey"))),
@@ -142,4 +163,5 @@ write_with_header <- function(df, name) {
 write_with_header(res, "svyglm_fixture_results.csv")
 write_with_header(wald, "svyglm_fixture_wald.csv")
 write_with_header(deff, "svyglm_fixture_deff.csv")
+write_with_header(psu_minus_strata, "svyglm_fixture_psu_minus_strata.csv")
 cat("wrote", nrow(res), "coefficient rows and", nrow(wald), "Wald tests\n")

@@ -1,4 +1,4 @@
-"""Timings of the mixture models: BKMR (ours and kernelmix) and WQS.
+"""Timings of the mixture models: BKMR (ours and kernelmix), WQS and qgcomp.
 
 ``osteometals bench`` (``make bench``) prints, in one run:
 
@@ -18,7 +18,11 @@
 * our predictive-process (knots) sampler, and the exact sampler on
   simulated data with n = 1000;
 * seconds of one WQS analysis with 100 bootstraps in both directions
-  (``osteometals.stats.wqs.bench_wqs``, if present).
+  (``osteometals.stats.wqs.bench_wqs``, if present);
+* quantile g-computation on the analysis cohort (five metals, Model 3
+  covariates, osteoporosis): the conditional estimator and the marginal one
+  with 200 bootstraps on two workers (chapter 5's defaults), beside one WQS
+  analysis (100 bootstraps, both directions) on the same data.
 
 All BKMR timings use one chain, component-wise variable selection, five
 exposures, the book's prior (``BKMRPriors()``), and count warm-up and
@@ -193,6 +197,40 @@ def time_wqs() -> float | None:
     return bench_wqs(b=100)
 
 
+def time_qgcomp(use_cohort: bool = True, B: int = 200, wqs_b: int = 100) -> dict:
+    """Quantile g-computation (and WQS, for the ratio) on the cohort, in seconds.
+
+    ``B`` bootstraps for qgcomp.boot and ``wqs_b`` for WQS (chapter 5's defaults).
+
+    Returns
+    -------
+    dict
+        ``noboot``, ``boot`` and ``wqs`` seconds and ``data`` (a description);
+        simulated data of the cohort's size if the cohort is unavailable.
+    """
+    from osteometals.stats.mixture_sim import bench_qgcomp, simulate_mixture
+    from osteometals.stats.wqs import wqs_regression
+
+    try:
+        if not use_cohort:
+            raise LookupError("not requested")
+        from osteometals.nhanes import cohort
+
+        c = cohort.get_cohort()
+        data, ex, y, covs = c.data, list(METAL_KEYS), "op", list(MIXTURE_COVARIATES)
+        label = f"analysis cohort (n = {c.n})"
+    except Exception as exc:  # noqa: BLE001 - data missing or cohort not built yet
+        data = simulate_mixture(n=905, negative=(0, 0, 0, 0.5, 0.5), beta1_neg=-0.8,
+                                n_covariates=10, seed=1)
+        ex, y = [f"x{j}" for j in range(1, 6)], "y"
+        covs = ["group", *[f"z{k}" for k in range(1, 10)]]
+        label = f"simulated, n = 905 (cohort unavailable: {type(exc).__name__})"
+    res = bench_qgcomp(data, ex, y, covs, B=B, n_jobs=2)
+    t0 = time.perf_counter()
+    wqs_regression(data, ex, y, covs, b=wqs_b, n_jobs=2, progress=False)
+    return {**res, "wqs": time.perf_counter() - t0, "data": label}
+
+
 def run(
     exact: int = DEFAULTS["exact"],
     knots: int = DEFAULTS["knots"],
@@ -200,6 +238,7 @@ def run(
     n_knots: int = DEFAULTS["n_knots"],
     sim_n: int = DEFAULTS["sim_n"],
     wqs: bool = True,
+    qgcomp: bool | None = None,
     use_cohort: bool = True,
     echo=print,
     levels: int = DEFAULTS["levels"],
@@ -217,6 +256,9 @@ def run(
         Sample size of the simulated-data timing.
     wqs : bool
         Also time WQS.
+    qgcomp : bool, optional
+        Also time quantile g-computation (beside WQS on the same data);
+        default: as ``wqs``.
     use_cohort : bool
         Time on the analysis cohort (else on simulated data of its size).
     echo : callable
@@ -232,8 +274,9 @@ def run(
         ``floor_seconds``, ``floor_it_s``, ``ours_exact``, ``ours_exact_plain``,
         ``ours_exact_rough``, ``ours_tempered``, ``swap_acceptance``, ``summary_seconds``,
         ``fit_seconds``, ``ours_knots``, ``kernelmix``, ``speedup``,
-        ``ours_sim``, ``wqs_seconds`` (iterations per second or seconds;
-        None where unavailable) and ``data`` (a description).
+        ``ours_sim``, ``wqs_seconds``, ``qgcomp`` (a dict of seconds; iterations
+        per second or seconds; None where unavailable) and ``data`` (a
+        description).
     """
     res: dict = {}
     data, label = _cohort_data(use_cohort)
@@ -293,6 +336,14 @@ def run(
         echo("WQS: osteometals.stats.wqs.bench_wqs unavailable")
     else:
         echo(f"WQS, 100 bootstraps, both directions: {res['wqs_seconds']:.1f} s")
+    res["qgcomp"] = time_qgcomp(use_cohort) if (wqs if qgcomp is None else qgcomp) else None
+    if res["qgcomp"] is not None:
+        q = res["qgcomp"]
+        echo(f"qgcomp on the {q['data']}, five metals, Model 3 covariates:")
+        echo(f"  conditional (noboot)               : {q['noboot']:8.2f} s")
+        echo(f"  marginal (boot), 200 bootstraps    : {q['boot']:8.2f} s  (2 workers)")
+        echo(f"  WQS, 100 bootstraps, same data     : {q['wqs']:8.2f} s  "
+             f"(qgcomp.boot / WQS = {q['boot'] / q['wqs']:.2f})")
     return res
 
 
@@ -318,9 +369,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
     p.add_argument("--levels", type=int, default=DEFAULTS["levels"])
     p.add_argument("--summary-draws", type=int, default=DEFAULTS["summary_draws"])
     p.add_argument("--no-wqs", action="store_true")
+    p.add_argument("--no-qgcomp", action="store_true")
     a = p.parse_args([] if argv is None else list(argv))
     return run(exact=a.exact, knots=a.knots, kernelmix_iterations=a.kernelmix,
-               n_knots=a.n_knots, wqs=not a.no_wqs, levels=a.levels,
+               n_knots=a.n_knots, wqs=not a.no_wqs, qgcomp=not a.no_qgcomp, levels=a.levels,
                summary_draws=a.summary_draws)
 
 

@@ -319,9 +319,21 @@ def write_downloads(build_dir: Path, html_dir: Path, book_dir: Path = BOOK_DIR,
     return written
 
 
-def build_book(build_dir: Path = BUILD_DIR, echo=print) -> Path:
-    """Execute every chapter with defaults and render the HTML book."""
-    execute_book(build_dir=build_dir, echo=echo)
+def build_book(build_dir: Path = BUILD_DIR, echo=print, render_only: bool = False) -> Path:
+    """Execute every page with its defaults (unless ``render_only``) and render the HTML book.
+
+    Returns
+    -------
+    Path
+        The folder of the rendered HTML.
+
+    Raises
+    ------
+    ChapterFailed
+        If a page fails to execute (nothing is rendered then).
+    """
+    if not render_only:
+        execute_book(build_dir=build_dir, echo=echo)
     return render(build_dir)
 
 

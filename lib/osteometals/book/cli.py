@@ -256,16 +256,15 @@ def book(
     """Run every chapter with its defaults and render the HTML book."""
     import time
 
-    from osteometals.book.build import ChapterFailed, execute_book, render
+    from osteometals.book.build import ChapterFailed, build_book
 
     start = time.perf_counter()
     if not render_only:
         _ensure_data()
-        try:
-            execute_book(echo=typer.echo)
-        except ChapterFailed as err:
-            fail(str(err))
-    html = render()
+    try:
+        html = build_book(echo=typer.echo, render_only=render_only)
+    except ChapterFailed as err:
+        fail(str(err))
     typer.echo(f"book built in {time.perf_counter() - start:.0f} s: {html / 'index.html'}")
 
 

@@ -920,3 +920,51 @@ def beta_scale_plot(evidence: pd.DataFrame, n_published: int) -> Figure:
         ax.legend(fontsize=7, frameon=False, loc="upper left")
     axes[0, 0].set_ylabel("SE implied by the paper's β and P")
     return _finish(fig, *axes[0])
+
+
+def qgcomp_partial_bars(
+    weights: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    psi: float | None = None,
+    xlabel: str = "coefficient per quartile (log OR)",
+) -> Figure:
+    """Quantile g-computation partial effects: each exposure's coefficient as a bar.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        Columns ``exposure``, ``coefficient``, ``direction``, ``weight``
+        (:attr:`osteometals.stats.qgcomp.QGCompResult.weights`).
+    labels : dict, optional
+        Display name per exposure.
+    psi : float, optional
+        The overall effect (the sum of the bars), drawn as a dashed line.
+    xlabel : str
+        Axis label (the scale of the coefficients).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars sorted by coefficient, positive ones blue and negative ones red,
+        each annotated with its scaled weight within its direction.
+    """
+    w = weights.sort_values("coefficient")
+    fig, ax = plt.subplots(figsize=(5.6, 0.45 * len(w) + 1.2))
+    ypos = np.arange(len(w))
+    colours = np.where(w["direction"] == "positive", "#4c72b0", "#c44e52")
+    ax.barh(ypos, w["coefficient"], color=colours)
+    for y, (c, share) in enumerate(zip(w["coefficient"], w["weight"], strict=True)):
+        ax.annotate(f"w = {share:.2f}", (c, y), xytext=(4 if c >= 0 else -4, 0),
+                    textcoords="offset points", va="center", ha="left" if c >= 0 else "right",
+                    fontsize=MIN_FONT_PT)
+    ax.axvline(0, color="black", lw=0.8)
+    if psi is not None:
+        ax.axvline(psi, color="grey", ls="--", lw=1.0, label=f"ψ = {psi:.2f}")
+        ax.legend(frameon=False, loc="lower right")
+    ax.set_yticks(ypos, [_label(labels, m) for m in w["exposure"]])
+    span = max(float(np.abs(w["coefficient"]).max()), abs(psi or 0.0)) or 1.0
+    ax.set_xlim(-1.6 * span, 1.6 * span)
+    ax.set_xlabel(xlabel)
+    _despine(ax)
+    fig.tight_layout()
+    return fig

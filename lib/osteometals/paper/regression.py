@@ -39,8 +39,8 @@ import pandas as pd
 from osteometals.nhanes.variables import METAL_KEYS
 from osteometals.paper.models import LINEAR_MODELS, LOGISTIC_MODELS
 from osteometals.stats import survey
+from osteometals.stats.glm import Family
 from osteometals.stats.standardise import standardised_coefficients
-from osteometals.stats.survey import Family
 from osteometals.stats.weighted import weighted_quantile
 
 __all__ = [
@@ -122,6 +122,12 @@ class ModelOptions:
         One minus the confidence level of the intervals.
     lonely_psu : {"fail", "certainty", "remove", "adjust"}, default "fail"
         Passed to :func:`osteometals.stats.survey.svyglm`.
+    design_df : {"r_survey", "psu_minus_strata"}, default "r_survey"
+        Degrees of freedom of the design-based t intervals and tests
+        (:mod:`osteometals.stats.design`): R ``survey``'s ``svyglm`` (PSUs
+        minus strata, minus the number of coefficients, plus one; the book's
+        reading) or PSUs minus strata whatever the model, as SUDAAN, SAS and
+        Stata's ``svy`` do and the NCHS analytic guidelines describe.
     """
 
     weighted: bool = True
@@ -130,11 +136,13 @@ class ModelOptions:
     cycle_term: bool = False
     alpha: float = 0.05
     lonely_psu: survey.LonelyPSU = "fail"
+    design_df: survey.DesignDF = "r_survey"
 
     def __post_init__(self) -> None:
         _choice("age_bmi", self.age_bmi, ("groups", "continuous"))
         _choice("trend_score", self.trend_score, TREND_SCORES)
         _choice("lonely_psu", self.lonely_psu, ("fail", "certainty", "remove", "adjust"))
+        _choice("design_df", self.design_df, survey.DESIGN_DF)
         for name in ("weighted", "cycle_term"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
@@ -160,7 +168,9 @@ class ModelOptions:
     @property
     def design(self) -> dict[str, Any]:
         """Keywords for :func:`fit` beyond ``weighted``."""
-        return {"lonely_psu": self.lonely_psu} if self.weighted else {}
+        if not self.weighted:
+            return {}
+        return {"lonely_psu": self.lonely_psu, "df": self.design_df}
 
 
 # --------------------------------------------------------------------------- quartiles
@@ -341,7 +351,7 @@ def fit(
     domain : boolean mask, optional
         Subpopulation; the design stays whole.
     **design : str
-        ``weight``, ``stratum``, ``psu``, ``lonely_psu`` for :func:`svyglm`.
+        ``weight``, ``stratum``, ``psu``, ``lonely_psu``, ``df`` for :func:`svyglm`.
 
     Returns
     -------

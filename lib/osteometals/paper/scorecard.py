@@ -490,15 +490,18 @@ def compare_table1(ours: pd.DataFrame | None, weighted: bool | None = False,
 # ----------------------------------------------------------------------------- all tables
 
 
-def load_results(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
+def load_results(paths: Mapping[str, str | Path],
+                 files: Mapping[str, str] = RESULT_FILES) -> dict[str, pd.DataFrame]:
     """Read our results CSVs.
 
     Parameters
     ----------
     paths : mapping
-        Table name (the keys of :data:`RESULT_FILES`) -> path of its CSV, as
-        the book layer finds them
-        (:func:`osteometals.book.results.locate_results`).
+        Table name (the keys of ``files``) -> path of its CSV, as the book
+        layer finds them (:func:`osteometals.book.results.locate_results`).
+    files : mapping
+        The tables to read: :data:`RESULT_FILES` (the default) or
+        :data:`MIXTURE_FILES`.
 
     Returns
     -------
@@ -508,16 +511,16 @@ def load_results(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
     Raises
     ------
     KeyError
-        If a table of :data:`RESULT_FILES` has no path.
+        If a table of ``files`` has no path.
     FileNotFoundError
         If a path does not exist: a table whose chapter did not write it is
         an error, not a row of "not compared" cells.
     """
-    missing = [t for t in RESULT_FILES if t not in paths]
+    missing = [t for t in files if t not in paths]
     if missing:
         raise KeyError(f"no results file given for {missing}")
     out: dict[str, pd.DataFrame] = {}
-    for table in RESULT_FILES:
+    for table in files:
         path = Path(paths[table])
         if not path.is_file():
             raise FileNotFoundError(f"{table}: results file {path} does not exist; rerun the "
@@ -780,3 +783,92 @@ def table1_differences(card: pd.DataFrame) -> dict[str, object]:
                              f"{'OP' if int(worst['op']) == 1 else 'non-OP'}",
             "p_same": int(p["same_significance"].fillna(False).astype(bool).sum()),
             "p_n": len(p)}
+
+
+# ----------------------------------------------------------------------------- mixture claims
+#
+# The paper prints no number for its mixture analyses, only statements. Quantile
+# g-computation (chapter 5, ``qgcomp_psi.csv`` and ``qgcomp_weights.csv``) is judged
+# against them: the direction of the claimed effect and, where the paper says
+# "significantly", the significance.
+
+#: Our mixture results files, found like :data:`RESULT_FILES`.
+MIXTURE_FILES: dict[str, str] = {
+    "qgcomp": "qgcomp_psi.csv",
+    "qgcomp weights": "qgcomp_weights.csv",
+}
+
+#: The paper's mixture statements (Discussion): (quote, quantity, metal or None,
+#: sign of the claimed effect, claimed significant or None when not said).
+MIXTURE_CLAIMS: tuple[tuple[str, str, str | None, int, bool | None], ...] = (
+    ("Mixed heavy metals were significantly positively related to OP in BKMR model.",
+     "mixture effect", None, 1, True),
+    ("WQS model analysis further underscored the hazardous impact of blood Cd levels",
+     "partial effect", "cd", 1, None),
+    ("... and the positive impact of blood Se levels", "partial effect", "se", -1, None),
+)
+
+
+def compare_qgcomp(psi: pd.DataFrame | None, weights: pd.DataFrame | None,
+                   alpha: float = ALPHA) -> pd.DataFrame:
+    """Quantile g-computation against the paper's mixture statements.
+
+    Parameters
+    ----------
+    psi : pandas.DataFrame or None
+        ``qgcomp_psi.csv``: one row per estimator and analysis with ``term``
+        (``"psi1"`` is compared), ``estimate`` (ratio scale), ``ci_lower``,
+        ``ci_upper``, ``p``, ``estimator``, ``scale`` and ``analysis``.
+    weights : pandas.DataFrame or None
+        ``qgcomp_weights.csv``: ``exposure``, ``coefficient`` (log scale) and
+        ``analysis``, the partial effects of the conditional estimator.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS` and ``claim`` (the quote), table
+        ``"Mixtures (qgcomp)"``: one row per claim and analysis. ``published``
+        is empty (no number printed); ``same_direction`` compares our
+        estimate's side of 1 with the claimed sign, and the verdict follows
+        :func:`compare`'s rules (a claim without "significantly" is judged on
+        direction only; the partial effects have no valid P-value).
+    """
+    rows = []
+    for quote, quantity, metal, sign, sig_claim in MIXTURE_CLAIMS:
+        if metal is None:
+            have = psi is not None and not psi.empty
+            src = psi[psi["term"] == "psi1"] if have else pd.DataFrame()
+            for r in src.itertuples():
+                rows.append({"quantity": quantity, "model": f"qgcomp {r.estimator} "
+                             f"({'RR' if r.scale == 'log RR' else 'OR'}), {r.analysis}",
+                             "ours": r.estimate, "ours_ci_lower": r.ci_lower,
+                             "ours_ci_upper": r.ci_upper, "ours_p": r.p, "sign": sign,
+                             "sig_claim": sig_claim, "claim": quote})
+        elif weights is not None and not weights.empty:
+            for r in weights[weights["exposure"].map(_metal) == metal].itertuples():
+                rows.append({"quantity": quantity, "metal": metal,
+                             "model": f"qgcomp conditional, {r.analysis}",
+                             "ours": float(np.exp(r.coefficient)), "ours_p": np.nan,
+                             "sign": sign, "sig_claim": sig_claim, "claim": quote})
+        if not rows or rows[-1]["claim"] != quote:
+            rows.append({"quantity": quantity, "metal": metal, "ours": np.nan, "ours_p": np.nan,
+                         "sign": sign, "sig_claim": sig_claim, "claim": quote})
+    df = pd.DataFrame(rows)
+    ours = df["ours"].astype(float)
+    side = np.sign(ours - 1.0)
+    known = ours.notna() & (side != 0)
+    df["same_direction"] = pd.array(np.where(known, side == df["sign"], pd.NA), dtype="boolean")
+    df["significant_published"] = pd.array(df["sig_claim"], dtype="boolean")
+    p = df["ours_p"].astype(float)
+    df["significant_ours"] = pd.array(np.where(p.notna(), p < alpha, pd.NA), dtype="boolean")
+    df["same_significance"] = df["significant_published"] == df["significant_ours"]
+    df["verdict"] = [_verdict(h, d, sp, so, False) for h, d, sp, so in zip(
+        ours.notna(), df["same_direction"], df["significant_published"],
+        df["significant_ours"], strict=True)]
+    df["table"], df["reading"] = "Mixtures (qgcomp)", "statement, no number printed"
+    for c in COLUMNS:
+        if c not in df.columns:
+            df[c] = pd.NA
+    return df[[*COLUMNS, "claim"]]

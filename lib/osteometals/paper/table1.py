@@ -8,7 +8,8 @@ Two versions side by side:
   variances) or median (IQR) with the Mann-Whitney U test.
 * **Survey-weighted**: weighted % / weighted mean (SD) or weighted median
   (Q1-Q3), with design-based p-values from :func:`osteometals.stats.survey.svyglm`
-  (Taylor linearisation, strata and PSUs of the pooled design):
+  on one :class:`~osteometals.stats.survey.SurveyDesign` of the cohort (Taylor
+  linearisation, strata and PSUs of the pooled design):
 
   - categorical: adjusted Wald F test of the variable in a survey logistic
     regression ``op ~ variable`` (R: ``regTermTest(svyglm(op ~ x,
@@ -20,7 +21,10 @@ Two versions side by side:
 
   Simplification, stated in the chapter: the cohort itself is taken as the
   design (rows outside the cohort are not carried as an empty domain), so
-  degrees of freedom count only strata and PSUs with cohort members.
+  degrees of freedom count only strata and PSUs with cohort members. The
+  denominator degrees of freedom follow the design's ``df`` convention
+  (R's ``"r_survey"`` by default; ``"psu_minus_strata"`` as SUDAAN, SAS and
+  Stata).
 
 Public API: :func:`table1` returning :class:`Table1` (tidy ``cells`` and
 ``tests`` plus a display-ready ``display`` frame).
@@ -89,20 +93,23 @@ class Table1:
 # tests
 
 
-def _design_test_categorical(d: pd.DataFrame, var: str) -> tuple[float, float, float]:
+def _design_test_categorical(design: survey.SurveyDesign, var: str
+                             ) -> tuple[float, float, float]:
+    d = design.data
     present = d[var].cat.remove_unused_categories().to_frame()
     X = pd.concat([pd.DataFrame({"Intercept": 1.0}, index=d.index),
                    dummy_code(present, [var])], axis=1)
-    fit = survey.svyglm((d["op"].astype(float), X), d, family="binomial",
-                        lonely_psu="certainty")
+    fit = survey.svyglm((d["op"].astype(float), X), design, family="binomial")
     wt = fit.wald_test([c for c in X.columns if c != "Intercept"])
     return wt.statistic, wt.ddf, wt.p
 
 
-def _design_test_continuous(d: pd.DataFrame, y: np.ndarray) -> tuple[float, float, float]:
+def _design_test_continuous(design: survey.SurveyDesign, y: np.ndarray
+                            ) -> tuple[float, float, float]:
+    """Slope of ``y ~ op`` (``y`` aligned with the design's rows, NaN where missing)."""
+    d = design.data
     X = pd.DataFrame({"Intercept": 1.0, "op": d["op"].astype(float)}, index=d.index)
-    fit = survey.svyglm((pd.Series(y, index=d.index), X), d, family="gaussian",
-                        lonely_psu="certainty")
+    fit = survey.svyglm((pd.Series(y, index=d.index), X), design, family="gaussian")
     return float(fit.tvalues["op"]), float(fit.df_resid), float(fit.pvalues["op"])
 
 
@@ -126,6 +133,7 @@ def table1(
     categorical: Sequence[str] = CATEGORICAL,
     continuous: Sequence[str] | None = None,
     weighted: bool = True,
+    df: survey.DesignDF = "r_survey",
 ) -> Table1:
     """Build Table 1 by osteoporosis status (``op``).
 
@@ -146,6 +154,9 @@ def table1(
         Continuous columns; default the keys of :data:`CONTINUOUS`.
     weighted : bool
         Also compute the survey-weighted version.
+    df : {"r_survey", "psu_minus_strata"}
+        Denominator degrees of freedom of the design-based tests
+        (:mod:`osteometals.stats.design`).
 
     Returns
     -------
@@ -154,7 +165,7 @@ def table1(
     Raises
     ------
     ValueError
-        Unknown ``summary`` or missing ``op``.
+        Unknown ``summary`` or ``df``, or missing ``op``.
     """
     if summary not in SUMMARIES:
         raise ValueError(f"unknown summary {summary!r}; allowed: {list(SUMMARIES)}")
@@ -164,6 +175,8 @@ def table1(
     d = data.copy()
     d["op"] = d["op"].astype(int)
     w = d["weight"].to_numpy(dtype=float)
+    # the cohort as the design; a stratum left with one PSU contributes no variance
+    design = survey.SurveyDesign(d, lonely_psu="certainty", df=df) if weighted else None
     cells: list[dict] = []
     tests: list[dict] = []
 
@@ -198,7 +211,7 @@ def table1(
         tests.append({"variable": var, "weighted": False, "test": "Pearson chi-square",
                       "statistic": chi2, "df": float(dof), "p": p})
         if weighted:
-            f, ddf, p = _design_test_categorical(d, var)
+            f, ddf, p = _design_test_categorical(design, var)
             tests.append({"variable": var, "weighted": True,
                           "test": "design-based Wald F (survey logistic op ~ variable)",
                           "statistic": f, "df": ddf, "p": p})
@@ -236,13 +249,13 @@ def table1(
                           "statistic": float(res.statistic), "df": np.nan,
                           "p": float(res.pvalue)})
         if weighted:
-            dd = d[ok]
-            y = x[ok] if summary == "mean_sd" else weighted_midrank(x[ok], w[ok])
-            t, df, p = _design_test_continuous(dd, y)
+            y = np.full(len(d), np.nan)
+            y[ok] = x[ok] if summary == "mean_sd" else weighted_midrank(x[ok], w[ok])
+            t, ddf, p = _design_test_continuous(design, y)
             name = ("design-based t (survey linear x ~ op)" if summary == "mean_sd"
                     else "design-based rank test (survey linear midrank ~ op)")
             tests.append({"variable": var, "weighted": True, "test": name,
-                          "statistic": t, "df": df, "p": p})
+                          "statistic": t, "df": ddf, "p": p})
 
     cells_df = pd.DataFrame(cells)
     tests_df = pd.DataFrame(tests)

@@ -131,3 +131,22 @@ def tidy_frame(rows: pd.DataFrame, extra: Iterable[str] = ()) -> pd.DataFrame:
     if missing:
         raise KeyError(f"tidy frame lacks {missing}")
     return rows[[*TIDY_COLUMNS, *extra]].reset_index(drop=True)
+
+
+def estimate_text(estimate: float, lower: float, upper: float, p: float | None = None,
+                  digits: int = 2, level: str = "95%") -> str:
+    """An estimate with its interval (and P) as prose.
+
+    ``estimate_text(1.05, 0.74, 1.48, 0.78)`` gives
+    ``"1.05 (95% CI 0.74-1.48; P = 0.78)"``; a P below 0.001 prints as
+    ``"P < 0.001"``; when a limit is negative the limits are joined by "to"
+    so that the signs stay legible.
+    """
+    def f(v: float) -> str:
+        return f"{v:.{digits}f}"
+
+    sep = " to " if min(lower, upper) < 0 else "-"
+    text = f"{f(estimate)} ({level} CI {f(lower)}{sep}{f(upper)}"
+    if p is not None:
+        text += "; P < 0.001" if p < 0.001 else f"; P = {p:.{max(digits, 2)}f}"
+    return text + ")"
