@@ -32,3 +32,13 @@ def test_without_a_resolved_posterior_nothing_is_compared():
     card = br.compare_claim(None)
     assert (card["verdict"] == "not compared").all()
     assert "could not be compared" in br.claim_text(card)
+
+
+def test_the_prose_says_when_the_chains_behind_the_verdict_disagree():
+    card = br.compare_claim(_overall(0.3, 0.1, 0.5))
+    agree = pd.DataFrame({"pip_chain_min": [0.4, 0.1], "pip_chain_max": [0.6, 0.3]})
+    split = pd.DataFrame({"pip_chain_min": [0.11, 0.1], "pip_chain_max": [0.97, 0.3]})
+    assert br.chains_agree(agree) and not br.chains_agree(split)
+    assert "agree" in br.claim_text(card, agree)
+    assert "not a resolved posterior" in br.claim_text(card, split) and "0.86" in br.claim_text(
+        card, split)

@@ -21,7 +21,7 @@ from osteometals.stats.bkmr import BKMRFit
 __all__ = ["cache_dir", "with_symbols", "fit_tables", "interval_text", "overall_text",
            "answers_table", "claims_rising_effect", "evidence_cases", "compare_fits",
            "compare_text", "write_resolved", "RESOLVED_FILES", "BKMR_CLAIM", "compare_claim",
-           "claim_text"]
+           "claim_text", "chains_agree", "resolution_text"]
 
 #: The CSV files of the resolved posterior (see :func:`write_resolved`).
 RESOLVED_FILES = {
@@ -315,8 +315,37 @@ def compare_claim(overall: pd.DataFrame | None, quantiles: tuple[float, ...] = (
     return df[[*sc.COLUMNS, "claim"]]
 
 
-def claim_text(card: pd.DataFrame) -> str:
-    """One sentence: the verdict on the paper's BKMR claim (first row of :func:`compare_claim`)."""
+def chains_agree(pips: pd.DataFrame, threshold: float = 0.5) -> bool:
+    """Do the chains agree? No PIP ranges over more than ``threshold`` between chains.
+
+    ``pips`` has ``pip_chain_min`` and ``pip_chain_max`` (:meth:`BKMRFit.pips`,
+    ``bkmr_resolved_pips.csv``); the same rule as the fit's guard rail
+    (:func:`osteometals.stats.bkmr.diagnostics.disagreement_notes`).
+    """
+    return bool(((pips["pip_chain_max"] - pips["pip_chain_min"]) <= threshold).all())
+
+
+def resolution_text(pips: pd.DataFrame) -> str:
+    """Whether the book's BKMR fit is a resolved posterior, in one sentence for the prose."""
+    if chains_agree(pips):
+        return ("Its chains, started in both regions, agree: every PIP is within 0.5 "
+                "across chains.")
+    worst = (pips["pip_chain_max"] - pips["pip_chain_min"]).max()
+    return ("Its chains do not agree at this length: a PIP ranges over up to "
+            f"{worst:.2f} between chains started in different regions, so the pooled draws "
+            "mix the two regions in proportions the chains have not settled. It is the "
+            "book's best estimate, not a resolved posterior; longer chains "
+            "(`bkmr_draws`) are the remedy.")
+
+
+def claim_text(card: pd.DataFrame, pips: pd.DataFrame | None = None) -> str:
+    """One sentence: the verdict on the paper's BKMR claim (first row of :func:`compare_claim`).
+
+    With ``pips`` (``bkmr_resolved_pips.csv``), a second sentence says whether
+    the chains behind it agree (:func:`resolution_text`).
+    """
+    if pips is not None:
+        return f"{claim_text(card)} {resolution_text(pips)}"
     r = card.iloc[0]
     if pd.isna(r["ours"]):
         return "The paper's BKMR claim could not be compared (no resolved posterior)."
@@ -324,6 +353,8 @@ def claim_text(card: pd.DataFrame) -> str:
            else "the other way from")
     interval = "excludes 0" if r["significant_ours"] else "includes 0"
     ours = {"est": r["ours"], "lower": r["ours_ci_lower"], "upper": r["ours_ci_upper"]}
-    return (f"In the resolved posterior the overall effect at the 75th percentile is "
+    return (f"In chapter 5's fit of the book's model (normal prior on the covariates' "
+            f"coefficients, tempered chains from dispersed starts) the overall effect at the "
+            f"75th percentile is "
             f"{interval_text(ours)} on the probit scale: it points {way} the paper's claim "
             f"and its interval {interval} (verdict: {r['verdict']}).")
