@@ -6,6 +6,11 @@ Checks run on simulated data with a known exposure-response function
 log-likelihood, draws of ``h``) are checked against closed forms; the
 whole sampler against the truth, against itself (determinism), and, in a
 slow test, against the independent implementation ``kernelmix``.
+
+The fits here are plain chains from small relevances (``sampler="plain"``,
+``starts="small_r"``): the simulated posteriors have one region, and the
+tempered sampler and the dispersed starts have their own tests
+(``test_bkmr_tempering.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import pytest
 from scipy import stats
 
 from osteometals.stats import bkmr
+from osteometals.stats.bkmr.kernels import ExactBackend, KnotsBackend, collapsed_loglik
+
+PLAIN = dict(sampler="plain", starts="small_r")
 
 # --------------------------------------------------------------------------
 # fixtures
@@ -35,7 +43,7 @@ def sim():
 def sim_fit(sim):
     """Two chains of the exact sampler on ``sim`` (about 10 s)."""
     data, _ = sim
-    return bkmr.fit_mixture(data, n_warmup=500, n_draws=1500, thin=5, chains=2, seed=7)
+    return bkmr.fit_mixture(data, n_warmup=500, n_draws=1500, thin=5, chains=2, seed=7, **PLAIN)
 
 
 def _kernel(Z, r):
@@ -108,11 +116,7 @@ def test_collapsed_likelihood_matches_dense_algebra(backend):
     X = rng.normal(size=(n, p))
     z = rng.normal(size=n)
     knots = Z[:25] + 0.01
-    b = (
-        bkmr._ExactBackend(Z, X, None)
-        if backend == "exact"
-        else bkmr._KnotsBackend(Z, X, None, knots)
-    )
+    b = ExactBackend(Z, X, None) if backend == "exact" else KnotsBackend(Z, X, None, knots)
 
     def dense_V(r, lam):
         if backend == "exact":
@@ -125,7 +129,7 @@ def test_collapsed_likelihood_matches_dense_algebra(backend):
     for r, lam in [((0.3, 0.0, 1.2), 4.0), ((0.05, 2.0, 0.0), 25.0)]:
         r = np.array(r)
         f = b.factor(b.kern_full(r), lam)
-        vals.append(bkmr._loglik(b, f, z)[0])
+        vals.append(collapsed_loglik(b, f, z)[0])
         refs.append(_brute_marginal_loglik(z, X, dense_V(r, lam)))
     # rounding only: the log-likelihoods are O(100), double precision gives ~1e-12
     assert vals[1] - vals[0] == pytest.approx(refs[1] - refs[0], abs=1e-8)
@@ -134,7 +138,7 @@ def test_collapsed_likelihood_matches_dense_algebra(backend):
 def test_one_exposure_update_of_the_kernel_equals_a_fresh_kernel():
     rng = np.random.default_rng(4)
     Z = rng.normal(size=(60, 4))
-    b = bkmr._ExactBackend(Z, np.empty((60, 0)), None)
+    b = ExactBackend(Z, np.empty((60, 0)), None)
     k0 = b.kern_full(np.array([0.2, 0.0, 1.0, 3.0]))
     k1 = b.kern_update(k0, 1, 0.7)
     np.testing.assert_allclose(k1.K, _kernel(Z, [0.2, 0.7, 1.0, 3.0]), rtol=1e-12)
@@ -151,11 +155,11 @@ def test_draws_of_h_have_the_gaussian_conditional_moments(backend):
     r, lam = np.array([0.4, 0.1]), 3.0
     s = rng.normal(size=n)
     if backend == "exact":
-        b = bkmr._ExactBackend(Z, np.empty((n, 0)), None)
+        b = ExactBackend(Z, np.empty((n, 0)), None)
         Kh = _kernel(Z, r)
     else:
         knots = Z[::3] + 0.05
-        b = bkmr._KnotsBackend(Z, np.empty((n, 0)), None, knots)
+        b = KnotsBackend(Z, np.empty((n, 0)), None, knots)
         Kall = _kernel(np.vstack([Z, knots]), r)
         Knk, Q = Kall[:n, n:], Kall[n:, n:] + 1e-3 * np.eye(len(knots))
         Kh = Knk @ np.linalg.solve(Q, Knk.T)
@@ -163,8 +167,7 @@ def test_draws_of_h_have_the_gaussian_conditional_moments(backend):
     V = np.eye(n) + lam * Kh
     mean = lam * Kh @ np.linalg.solve(V, s)
     cov = lam * Kh - lam**2 * Kh @ np.linalg.solve(V, Kh)
-    with bkmr.blas_threads(1):
-        draws = np.array([b.draw_h(f, s, rng)[0] for _ in range(10_000)])
+    draws = np.array([b.draw_h(f, s, rng)[0] for _ in range(10_000)])
     se = np.sqrt(np.diag(cov) / len(draws))
     # means: 5 Monte Carlo SEs (+1e-6 for entries whose conditional variance is ~0)
     assert np.all(np.abs(draws.mean(0) - mean) < 5 * se + 1e-6)
@@ -264,59 +267,13 @@ def test_mixture_data_zscores_log_metals_and_dummy_codes_covariates():
 
 
 # --------------------------------------------------------------------------
-# diagnostics
-# --------------------------------------------------------------------------
-
-
-def test_rhat_and_ess_of_independent_draws():
-    """Tolerance: over 40 other seeds, ESS / 8000 had mean 0.98 and SD 0.033 (range
-    0.89-1.05), so 10% is about 3 SD. R-hat < 1.01 is the Vehtari et al. (2021) cut-off."""
-    rng = np.random.default_rng(10)
-    x = rng.normal(size=(4, 2000))
-    assert bkmr.split_rhat(x) < 1.01
-    assert bkmr.ess(x) == pytest.approx(8000, rel=0.1)
-    assert bkmr.ess(x, rank_normalize=False) == pytest.approx(8000, rel=0.1)
-
-
-@pytest.mark.parametrize("phi", [0.5, 0.9])
-def test_ess_of_ar1_draws_is_n_times_1_minus_phi_over_1_plus_phi(phi):
-    """The AR(1) autocorrelations are phi^k, so the integrated autocorrelation time is
-    (1 + phi) / (1 - phi). Tolerance: over 15 other seeds, ESS / expected had SD 0.008
-    (phi 0.5) and 0.043 (phi 0.9, range 0.91-1.06): 15% is 3.5 SD of the harder case."""
-    rng = np.random.default_rng(11)
-    C, N = 4, 20_000
-    e = rng.normal(size=(C, N))
-    x = np.empty_like(e)
-    x[:, 0] = e[:, 0] / math.sqrt(1 - phi**2)
-    for t in range(1, N):
-        x[:, t] = phi * x[:, t - 1] + e[:, t]
-    expected = C * N * (1 - phi) / (1 + phi)
-    assert bkmr.ess(x, rank_normalize=False) == pytest.approx(expected, rel=0.15)
-    assert bkmr.split_rhat(x) < 1.02
-
-
-def test_rhat_flags_chains_stuck_in_different_places():
-    rng = np.random.default_rng(12)
-    x = rng.normal(size=(2, 1000)) + np.array([[0.0], [1.0]])
-    assert bkmr.split_rhat(x) > 1.1
-    # a drifting single chain is caught by splitting it
-    drift = rng.normal(size=(1, 1000)) + np.linspace(0, 3, 1000)
-    assert bkmr.split_rhat(drift) > 1.1
-
-
-def test_constant_draws_have_no_rhat():
-    assert math.isnan(bkmr.split_rhat(np.ones((2, 100))))
-    assert math.isnan(bkmr.ess(np.ones((2, 100))))
-
-
-# --------------------------------------------------------------------------
 # the sampler on simulated data
 # --------------------------------------------------------------------------
 
 
 def test_chains_are_reproducible_for_a_seed():
     data, _ = bkmr.simulate(n=80, seed=3)
-    kw = dict(n_warmup=30, n_draws=40, chains=2)
+    kw = dict(n_warmup=30, n_draws=40, chains=2, **PLAIN)
     a = bkmr.fit_mixture(data, seed=5, **kw)
     b = bkmr.fit_mixture(data, seed=5, **kw)
     c = bkmr.fit_mixture(data, seed=6, **kw)
@@ -394,7 +351,7 @@ def test_diagnostics_cover_the_reported_quantities(sim_fit):
 def test_predictive_process_with_many_knots_agrees_with_the_exact_fit(sim, sim_fit):
     data, _ = sim
     approx = bkmr.fit_mixture(data, n_warmup=500, n_draws=1500, thin=5, chains=2, seed=7,
-                              knots=60)
+                              knots=60, **PLAIN)
     assert approx.settings["method"] == "knots" and approx.settings["n_knots"] == 60
     pe = sim_fit.pips().set_index("exposure")["pip"]
     pa = approx.pips().set_index("exposure")["pip"]
@@ -412,17 +369,10 @@ def test_predictive_process_with_many_knots_agrees_with_the_exact_fit(sim, sim_f
 
 def test_without_selection_all_exposures_stay_in():
     data, _ = bkmr.simulate(n=100, seed=4)
-    fit = bkmr.fit_mixture(data, n_warmup=50, n_draws=100, chains=1, seed=1, varsel=False)
+    fit = bkmr.fit_mixture(data, n_warmup=50, n_draws=100, chains=1, seed=1, varsel=False,
+                           **PLAIN)
     assert fit.draws["delta"].all()
     assert (fit.pips()["pip"] == 1).all()
-
-
-def test_blas_thread_limit_is_restored():
-    libs = bkmr._openblas_libs()
-    before = [get() for get, _ in libs]
-    with bkmr.blas_threads(1):
-        assert all(get() == 1 for get, _ in libs)
-    assert [get() for get, _ in libs] == before
 
 
 # --------------------------------------------------------------------------
@@ -448,7 +398,8 @@ def test_agrees_with_kernelmix_on_the_same_data():
         data.y, data.Z, data.X, family="binomial", selection="component",
         draws=250, warmup=250, chains=1, seed=3, standardize=False, intercept=False,
     )
-    ours = bkmr.fit_mixture(data, n_warmup=1000, n_draws=4000, thin=4, chains=2, seed=3)
+    ours = bkmr.fit_mixture(data, n_warmup=1000, n_draws=4000, thin=4, chains=2, seed=3,
+                            **PLAIN)
     kp = {d["variable"]: d["pip"] for d in kfit.inclusion_probabilities()}
     kpip = np.array([kp[f"Z{m + 1}"] for m in range(5)])
     opip = ours.pips()["pip"].to_numpy()
@@ -472,7 +423,7 @@ def test_agrees_with_kernelmix_on_the_same_data():
 
 def test_delayed_acceptance_skips_most_exact_factorisations():
     data, _ = bkmr.simulate(n=150, seed=23)
-    kw = dict(n_warmup=100, n_draws=400, chains=1, seed=9)
+    kw = dict(n_warmup=100, n_draws=400, chains=1, seed=9, **PLAIN)
     plain = bkmr.fit_mixture(data, surrogate_knots=None, **kw)
     da = bkmr.fit_mixture(data, surrogate_knots=20, **kw)
     assert not plain.info[0]["delayed_acceptance"] and da.info[0]["delayed_acceptance"]
@@ -484,7 +435,7 @@ def test_delayed_acceptance_skips_most_exact_factorisations():
 def test_delayed_acceptance_leaves_the_posterior_unchanged():
     """Screening proposals with the knots surrogate changes speed, not the posterior."""
     data, _ = bkmr.simulate(n=150, seed=23)
-    kw = dict(n_warmup=500, n_draws=6000, thin=6, chains=2, seed=9)
+    kw = dict(n_warmup=500, n_draws=6000, thin=6, chains=2, seed=9, **PLAIN)
     plain = bkmr.fit_mixture(data, surrogate_knots=None, **kw)
     da = bkmr.fit_mixture(data, surrogate_knots=20, **kw)
     p0, p1 = plain.pips(), da.pips()
@@ -512,8 +463,11 @@ def test_bench_reports_every_timing():
 
     lines = []
     res = bench.run(exact=20, knots=40, kernelmix_iterations=0, n_knots=10, sim_n=60,
-                    wqs=False, use_cohort=False, echo=lines.append)
-    for key in ("ours_exact", "ours_exact_plain", "ours_knots", "ours_sim"):
+                    wqs=False, use_cohort=False, echo=lines.append, levels=2, summary_draws=4)
+    for key in ("floor_seconds", "ours_exact", "ours_exact_plain", "ours_exact_rough",
+                "ours_tempered", "summary_seconds", "fit_seconds", "ours_knots", "ours_sim"):
         assert isinstance(res[key], float) and 0 < res[key] < math.inf, key
+    assert len(res["swap_acceptance"]) == 1
     assert res["kernelmix"] is None and res["wqs_seconds"] is None
-    assert any("knots" in line for line in lines)
+    for word in ("floor", "tempered", "swap acceptance", "summaries", "knots"):
+        assert any(word in line for line in lines), word

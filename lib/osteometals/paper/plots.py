@@ -25,10 +25,15 @@ _BOX = {"boxstyle": "round,pad=0.02", "linewidth": 1.0}
 #: Widest figure, inches: the text column of the book (``osteometals.book.style.WIDTH_IN``;
 #: repeated here because ``paper`` may not import ``book``, and tested to be equal).
 WIDTH_IN = 6.72
+#: The same width under the name the BKMR figures use.
+PAGE_WIDTH_IN = WIDTH_IN
 #: Smallest font of a figure, points: 9 pt on the page once the figure fills the column.
 MIN_FONT_PT = 9.0
 #: Most panels side by side (each about 300 px wide at the column's 672 px).
 MAX_COLUMNS = 2
+#: Most panels side by side in a BKMR figure (its univariate curves, five metals).
+BKMR_COLUMNS = 3
+
 
 
 def _grid(n: int, row_height: float, width: float = WIDTH_IN, **kwargs):
@@ -545,7 +550,7 @@ def wqs_weight_bars(
         contributed equally (a common threshold for "important").
     """
     present = [d for d in directions if d in set(weights["direction"])]
-    fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.0),
+    fig, axes = plt.subplots(1, len(present), figsize=(min(PAGE_WIDTH_IN, 4.2 * len(present)), 3.0),
                              sharex=True, squeeze=False)
     for ax, direction in zip(axes[0], present, strict=True):
         w = weights[weights["direction"] == direction].sort_values("weight")
@@ -597,33 +602,43 @@ def bkmr_univariate(
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per exposure, x: z-score of the ln concentration, y: h on
-        the probit scale (shifted to mean zero over the grid, as in bkmr).
+        One panel per exposure, :data:`BKMR_COLUMNS` to a row, x: z-score of
+        the ln concentration, y: h on the probit scale (shifted to mean zero
+        over the grid, as in bkmr); a spare cell holds the key to the bands.
     """
     names = list(dict.fromkeys(curves["exposure"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(2.3 * len(names), 2.8), sharey=True,
-                             squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
+    nc = min(BKMR_COLUMNS, len(names))
+    nr = -(-len(names) // nc)
+    fig, axes = plt.subplots(nr, nc, figsize=(PAGE_WIDTH_IN, 2.3 * nr + 0.4), sharey=True,
+                             sharex=True, squeeze=False)
+    blue = "#4c72b0"
+    for ax, name in zip(axes.flat, names, strict=False):
         c = curves[curves["exposure"] == name]
-        ax.fill_between(c["z"], c["lower"], c["upper"], color="#4c72b0", alpha=0.18, lw=0)
+        ax.fill_between(c["z"], c["lower"], c["upper"], color=blue, alpha=0.18, lw=0,
+                        label="95% band of h (bkmr)")
         if "lower_vs_median" in c:
             ax.fill_between(c["z"], c["lower_vs_median"], c["upper_vs_median"],
-                            color="#4c72b0", alpha=0.3, lw=0)
-        ax.plot(c["z"], c["est"], color="#4c72b0", lw=1.5, label=label)
+                            color=blue, alpha=0.3, lw=0, label="95% band against the median")
+        ax.plot(c["z"], c["est"], color=blue, lw=1.5, label=f"posterior mean ({label})")
         if compare is not None:
             k = compare[compare["exposure"] == name]
             ax.plot(k["z"], k["est"], color="#dd8452", lw=1.2, ls="--", label=compare_label)
             ax.plot(k["z"], k["lower"], color="#dd8452", lw=0.6, ls=":")
             ax.plot(k["z"], k["upper"], color="#dd8452", lw=0.6, ls=":")
         ax.axhline(0, color="grey", lw=0.6)
-        ax.set_title(_label(labels, name), fontsize=10)
-        ax.set_xlabel("z-score of ln metal")
-        _despine(ax)
-    axes[0][0].set_ylabel("h(z) (probit scale)")
-    if compare is not None:
-        axes[0][-1].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
+        ax.set_title(_label(labels, name))
+        ax.tick_params(labelbottom=True)
+    for ax in axes[-1]:
+        ax.set_xlabel("z of ln metal")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("h(z), probit")
+    spare = list(axes.flat)[len(names):]
+    for ax in spare:
+        ax.axis("off")
+    handles, texts = axes[0, 0].get_legend_handles_labels()
+    where = spare[0] if spare else axes[0, -1]
+    where.legend(handles, [textwrap.fill(t, 18) for t in texts], loc="center", frameon=False)
+    return _finish(fig, *axes.flat)
 
 
 def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
@@ -644,7 +659,7 @@ def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
     matplotlib.figure.Figure
         Point estimates with 95% credible intervals per quantile.
     """
-    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    fig, ax = plt.subplots(figsize=(min(5.0, PAGE_WIDTH_IN), 3.2))
     q = overall["quantile"].to_numpy()
     est = overall["est"].to_numpy()
     ax.errorbar(q, est, yerr=[est - overall["lower"], overall["upper"] - est], fmt="o",
@@ -654,13 +669,11 @@ def bkmr_overall(overall: pd.DataFrame, *, compare: pd.DataFrame | None = None,
         ax.errorbar(compare["quantile"] + 0.012, e2,
                     yerr=[e2 - compare["lower"], compare["upper"] - e2], fmt="s",
                     color="#dd8452", ms=3, capsize=2, label=compare_label)
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(frameon=False)
     ax.axhline(0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("quantile of all five metals")
     ax.set_ylabel("h(q) - h(median)\n(probit scale)")
-    _despine(ax)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax)
 
 
 def bkmr_traces(traces: pd.DataFrame) -> Figure:
@@ -690,6 +703,236 @@ def bkmr_traces(traces: pd.DataFrame) -> Figure:
     axes[0, 0].legend(fontsize=7, frameon=False, ncol=4, loc="upper right")
     axes[-1, 0].set_xlabel("retained draw (after warm-up and thinning)")
     fig.tight_layout()
+    return fig
+
+
+#: Colours of the three percentile levels in the BKMR summary figures (bkmr's vignette
+#: draws them as three hues of one legend).
+_LEVEL_COLOURS = ("#4c72b0", "#55a868", "#c44e52")
+
+
+def bkmr_single_variable(
+    risks: pd.DataFrame,
+    interactions: pd.DataFrame | None = None,
+    labels: dict[str, str] | None = None,
+) -> Figure:
+    """Single-exposure effects and their interaction summaries (bkmr's vignette, Figure 3C-D style).
+
+    Parameters
+    ----------
+    risks : pandas.DataFrame
+        ``exposure``, ``q_fixed``, ``est``, ``lower``, ``upper``
+        (:func:`osteometals.stats.bkmr.summaries.single_variable_risks`): the
+        change of ``h`` when one exposure moves from its 25th to its 75th
+        percentile, the others held at ``q_fixed``.
+    interactions : pandas.DataFrame, optional
+        ``exposure``, ``est``, ``lower``, ``upper``
+        (:func:`~osteometals.stats.bkmr.summaries.single_variable_interactions`),
+        drawn in a second panel.
+    labels : dict, optional
+        Display name per exposure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per exposure; points with 95% credible intervals; a dashed
+        line at 0; the legend of the levels under the panels.
+    """
+    names = list(dict.fromkeys(risks["exposure"]))
+    levels = sorted(risks["q_fixed"].unique())
+    ncol = 2 if interactions is not None else 1
+    fig, axes = plt.subplots(1, ncol, figsize=(PAGE_WIDTH_IN if ncol == 2 else 4.5,
+                                               0.55 * len(names) + 2.0),
+                             sharey=True, squeeze=False,
+                             gridspec_kw={"width_ratios": [3, 2][:ncol]})
+    ax = axes[0, 0]
+    ypos = np.arange(len(names))[::-1]
+    for k, q in enumerate(levels):
+        d = risks[risks["q_fixed"] == q].set_index("exposure").loc[names]
+        off = (k - (len(levels) - 1) / 2) * 0.22
+        ax.errorbar(d["est"], ypos + off, xerr=[d["est"] - d["lower"], d["upper"] - d["est"]],
+                    fmt="o", ms=4, capsize=2, color=_LEVEL_COLOURS[k % 3],
+                    label=f"others at {100 * q:.0f}th pct")
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_yticks(ypos, [_label(labels, n) for n in names])
+    ax.set_xlabel("h(75th pct) - h(25th pct)\n(probit scale)")
+    ax.set_title("Single-exposure effect")
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=len(levels),
+               frameon=False)
+    if interactions is not None:
+        ax = axes[0, 1]
+        d = interactions.set_index("exposure").loc[names]
+        ax.errorbar(d["est"], ypos, xerr=[d["est"] - d["lower"], d["upper"] - d["est"]],
+                    fmt="o", ms=4, capsize=2, color="#8172b3")
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("effect, others at 75th\nminus at 25th pct")
+        ax.set_title("Interaction")
+    return _finish(fig, *axes.flat, rect=(0, 0.09, 1, 1))
+
+
+def bkmr_sections(
+    sections: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    pairs: list[tuple[str, str]] | None = None,
+    ncols: int = BKMR_COLUMNS,
+) -> Figure:
+    """Bivariate exposure-response sections (bkmr ``PredictorResponseBivarLevels``).
+
+    Parameters
+    ----------
+    sections : pandas.DataFrame
+        ``exposure`` (along the x axis), ``by`` (held), ``level``, ``z``,
+        ``est``, ``lower``, ``upper``
+        (:func:`osteometals.stats.bkmr.summaries.bivariate_sections`).
+    labels : dict, optional
+        Display name per exposure.
+    pairs : list of (exposure, by), optional
+        Panels to draw, in order; default every pair once, the first
+        exposure along x and the later one held (bkmr draws both orders;
+        the other order is in the frame).
+    ncols : int
+        Panels per row (at most :data:`BKMR_COLUMNS`, so that each stays
+        readable at the page width).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per pair: ``h`` against the all-median profile along one
+        exposure, one line (with a light 95% band) per percentile of the held
+        exposure. Parallel lines: no interaction.
+    """
+    levels = sorted(sections["level"].unique())
+    if pairs is None:
+        names = list(dict.fromkeys(sections["exposure"]))
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    nc = max(1, min(ncols, BKMR_COLUMNS, len(pairs)))
+    nr = -(-len(pairs) // nc)
+    fig, axes = plt.subplots(nr, nc, figsize=(PAGE_WIDTH_IN, 2.25 * nr + 0.7), sharey=True,
+                             squeeze=False)
+    for ax, (a, b) in zip(axes.flat, pairs, strict=False):
+        d = sections[(sections["exposure"] == a) & (sections["by"] == b)]
+        for k, lev in enumerate(levels):
+            c = d[d["level"] == lev]
+            col = _LEVEL_COLOURS[k % 3]
+            ax.fill_between(c["z"], c["lower"], c["upper"], color=col, alpha=0.08, lw=0)
+            ax.plot(c["z"], c["est"], color=col, lw=1.3,
+                    label=f"held metal at {100 * lev:.0f}th pct")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_title(f"{_label(labels, a)}, {_label(labels, b)} held")
+        ax.set_xlabel(f"z of ln {_label(labels, a)}")
+    for ax in list(axes.flat)[len(pairs):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("h - h(median)")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center",
+               ncol=len(levels), frameon=False)
+    return _finish(fig, *axes.flat, rect=(0, 0.5 / (2.25 * nr + 0.7), 1, 1))
+
+
+#: Line styles of the five metals when their curves share a panel (colour and dash,
+#: so that they survive a black-and-white print).
+_METAL_STYLES = (("#0072B2", "-"), ("#D55E00", "--"), ("#009E73", "-."), ("#CC79A7", ":"),
+                 ("#E69F00", (0, (5, 1, 1, 1))))
+
+
+def bkmr_regions(
+    curves: dict[str, pd.DataFrame],
+    overall: dict[str, pd.DataFrame],
+    labels: dict[str, str] | None = None,
+) -> Figure:
+    """Figure 3 (univariate curves and overall effect) of several fits, one row each.
+
+    Parameters
+    ----------
+    curves : dict
+        Row title -> :meth:`osteometals.stats.bkmr.BKMRFit.univariate` frame.
+    overall : dict
+        Row title -> :meth:`osteometals.stats.bkmr.BKMRFit.overall` frame (same keys).
+    labels : dict, optional
+        Display name per exposure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Per row two panels: the posterior mean curves of all exposures, each
+        against its value at the median (Figure 3A in one panel), and the
+        overall effect with 95% intervals (Figure 3B); each column shares its
+        y axis across rows, so the rows compare.
+    """
+    titles = list(curves)
+    names = list(dict.fromkeys(next(iter(curves.values()))["exposure"]))
+    fig, axes = plt.subplots(len(titles), 2, figsize=(PAGE_WIDTH_IN, 2.4 * len(titles) + 0.8),
+                             sharey="col", sharex="col", squeeze=False)
+    for i, t in enumerate(titles):
+        ax = axes[i, 0]
+        for j, name in enumerate(names):
+            c = curves[t][curves[t]["exposure"] == name]
+            mid = float(np.interp(0.0, c["z"], c["est"]))  # ln metal at its mean (z = 0)
+            colour, dash = _METAL_STYLES[j % len(_METAL_STYLES)]
+            ax.plot(c["z"], c["est"] - mid, color=colour, ls=dash, lw=1.5,
+                    label=_label(labels, name))
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_ylabel("h(z) - h(0)")
+        ax.set_title(textwrap.fill(t, 34))
+        ax = axes[i, 1]
+        o = overall[t]
+        e = o["est"].to_numpy()
+        ax.errorbar(o["quantile"], e, yerr=[e - o["lower"], o["upper"] - e], fmt="o", ms=3,
+                    capsize=1.5, color="#c44e52")
+        ax.axhline(0, color="grey", lw=0.6, ls="--")
+        ax.set_ylabel("overall effect")
+    axes[-1, 0].set_xlabel("z of ln metal")
+    axes[-1, 1].set_xlabel("quantile of all five metals")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=len(names),
+               frameon=False)
+    return _finish(fig, *axes.flat, rect=(0, 0.45 / (2.4 * len(titles) + 0.8), 1, 1))
+
+
+def bkmr_arviz(idata, var_names: list[str], kind: str = "trace") -> Figure:
+    """Trace or rank plots of BKMR draws, drawn by ArviZ.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        :func:`osteometals.stats.bkmr.to_inference_data` of a fit.
+    var_names : list of str
+        Posterior variables (e.g. ``["lambda", "n_included", "overall"]``).
+    kind : {"trace", "rank"}
+        ``arviz.plot_trace`` (values by draw, one line per chain, with
+        densities) or ``arviz.plot_rank`` (rank histograms per chain: flat
+        when the chains sample the same distribution).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        At the page width, two panels to a row (ArviZ's layout), with the
+        text at the book's sizes (ArviZ scales its own fonts with the figure).
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        # a quantity constant in a chain (a metal never dropped) has no density to draw
+        warnings.filterwarnings("ignore", "Your data appears to have a single value")
+        import arviz as az
+
+        if kind == "trace":
+            axes = az.plot_trace(idata, var_names=var_names, compact=True,
+                                 backend_kwargs={"figsize": (PAGE_WIDTH_IN, 2.0 * len(var_names)),
+                                                 "layout": "constrained"})
+        elif kind == "rank":
+            axes = az.plot_rank(idata, var_names=var_names,
+                                backend_kwargs={"figsize": (PAGE_WIDTH_IN,
+                                                            2.0 * len(var_names) + 0.5),
+                                                "layout": "constrained"})
+        else:
+            raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
+    fig = np.asarray(axes).flat[0].figure
+    for ax in fig.axes:  # ArviZ shrinks its text with the panel count
+        ax.tick_params(labelsize=plt.rcParams["xtick.labelsize"])
+        ax.title.set_fontsize(max(MIN_FONT_PT, ax.title.get_fontsize()))
+        for lab in (ax.xaxis.label, ax.yaxis.label):
+            lab.set_fontsize(max(MIN_FONT_PT, lab.get_fontsize()))
     return fig
 
 
@@ -775,11 +1018,11 @@ def qgcomp_partial_bars(
     for y, (c, share) in enumerate(zip(w["coefficient"], w["weight"], strict=True)):
         ax.annotate(f"w = {share:.2f}", (c, y), xytext=(4 if c >= 0 else -4, 0),
                     textcoords="offset points", va="center", ha="left" if c >= 0 else "right",
-                    fontsize=8)
+                    fontsize=MIN_FONT_PT)
     ax.axvline(0, color="black", lw=0.8)
     if psi is not None:
         ax.axvline(psi, color="grey", ls="--", lw=1.0, label=f"ψ = {psi:.2f}")
-        ax.legend(fontsize=8, frameon=False, loc="lower right")
+        ax.legend(frameon=False, loc="lower right")
     ax.set_yticks(ypos, [_label(labels, m) for m in w["exposure"]])
     span = max(float(np.abs(w["coefficient"]).max()), abs(psi or 0.0)) or 1.0
     ax.set_xlim(-1.6 * span, 1.6 * span)
