@@ -32,6 +32,12 @@ __all__ = ["COHORT_DIMENSIONS", "SPACE", "T_SCORE_DIMENSIONS", "SpecFile", "coho
 
 _SPINE = (("required_sites", ("femur+neck+spine",)),)
 
+
+def _exclusion(name: str, title: str, keep: str, drop: str) -> Dimension:
+    """A yes/no cohort exclusion: ``keep`` says why not to exclude, ``drop`` why to."""
+    return Dimension(name, "cohort", title, (Level("no", keep), Level("yes", drop)))
+
+
 SPACE = Space((
     # ---------------------------------------------------------------- cohort
     Dimension("cycles", "cohort", "NHANES cycles", (
@@ -69,21 +75,18 @@ SPACE = Space((
               "missing or don't-know covariate (most of them for parental osteoporosis), "
               "which complete cases bias if they are not missing completely at random."),
     )),
-    Dimension("exclude_op_treatment", "cohort", "Exclude treated osteoporosis", (
-        Level("no", "The paper keeps every woman, treated or not."),
-        Level("yes", "Osteoporosis drugs raise BMD, so treated women carry a diagnosis "
-              "their T-score no longer shows."),
-    )),
-    Dimension("exclude_hormone_therapy", "cohort", "Exclude hormone therapy", (
-        Level("no", "The paper keeps women using hormones."),
-        Level("yes", "Hormone therapy protects bone and may track metal exposure, a "
-              "confounder the covariates do not hold."),
-    )),
-    Dimension("exclude_menstruating", "cohort", "Exclude women still menstruating", (
-        Level("no", "The paper takes age 50 or over as postmenopausal."),
-        Level("yes", "Women with periods in the past year are not postmenopausal, the "
-              "population the paper names."),
-    )),
+    _exclusion("exclude_op_treatment", "Exclude treated osteoporosis",
+               "The paper keeps every woman, treated or not.",
+               "Osteoporosis drugs raise BMD, so treated women carry a diagnosis their "
+               "T-score no longer shows."),
+    _exclusion("exclude_hormone_therapy", "Exclude hormone therapy",
+               "The paper keeps women using hormones.",
+               "Hormone therapy protects bone and may track metal exposure, a confounder "
+               "the covariates do not hold."),
+    _exclusion("exclude_menstruating", "Exclude women still menstruating",
+               "The paper takes age 50 or over as postmenopausal.",
+               "Women with periods in the past year are not postmenopausal, the population "
+               "the paper names."),
     # ---------------------------------------------------------------- model
     Dimension("weighting", "model", "Weights and design", (
         Level("design", "NHANES is a stratified cluster sample with unequal weights; "
