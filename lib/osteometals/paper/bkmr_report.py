@@ -292,7 +292,7 @@ def compare_claim(overall: pd.DataFrame | None, quantiles: tuple[float, ...] = (
     rows = []
     for q in quantiles:
         row = {"table": "Mixtures (BKMR)", "quantity": "mixture effect",
-               "model": f"BKMR resolved posterior, all metals at q = {q:g} vs median (probit)",
+               "model": f"BKMR multi-start posterior, all metals at q = {q:g} vs median (probit)",
                "reading": "statement, no number printed", "claim": BKMR_CLAIM,
                "significant_published": True}
         hit = (overall[np.isclose(overall["quantile"], q)] if overall is not None
