@@ -179,7 +179,7 @@ def _r_survey_missing() -> str:
 def _chromium_missing() -> str:
     from osteometals.book.browser import chromium_available
 
-    return "" if chromium_available() else "no /usr/bin/chromium (or no playwright)"
+    return "" if chromium_available() else "no chromium on the PATH (or no playwright)"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Serve a folder on loopback and look at its pages with headless Chromium.
 
 Used by the browser test (``tests/test_browser.py``) and by the PDF export
-(:mod:`osteometals.book.pdf`). Chromium is Debian's (``/usr/bin/chromium``),
+(:mod:`osteometals.book.pdf`). Chromium is Debian's (``chromium`` on the PATH),
 driven by Playwright for Python; Playwright's own browser downloads are never
 needed.
 
@@ -32,6 +32,7 @@ import importlib.util
 import mimetypes
 import os
 import re
+import shutil
 import struct
 import threading
 import urllib.request
@@ -45,7 +46,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 #: Debian's Chromium.
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(shutil.which("chromium") or "chromium")
 
 #: Flags for Chromium in a closed network: without the background-networking
 #: ones, Chromium's own connections are refused and it can stall.
@@ -246,7 +247,8 @@ def block_outside(target: Any, external: list[str]) -> None:
 
 
 #: An absolute path of the building machine as it would leak into a page
-#: (``/home/...``, ``/work/...``, ``/tmp/...``, ``C:\\...``); a URL's path is
+#: (under ``home``, ``tmp``, ``work`` and the other top-level folders below,
+#: or a Windows drive); a URL's path is
 #: not one (it follows a host name).
 ABSOLUTE_PATH = re.compile(
     r"(?<![\w.:/~%-])(?:/(?:home|root|tmp|Users|work|var|opt|srv|mnt|media|private|usr)"

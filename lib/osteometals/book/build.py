@@ -341,7 +341,7 @@ def write_downloads(build_dir: Path, html_dir: Path, book_dir: Path = BOOK_DIR,
         written.append(target)
     if not chromium_available():
         raise FileNotFoundError(
-            "cannot print the pages' PDF downloads: no /usr/bin/chromium or no playwright "
+            "cannot print the pages' PDF downloads: no chromium on the PATH or no playwright "
             "(apt-get install chromium)")
     echo(f"printing {len(pages_)} pages to PDF ...")
 

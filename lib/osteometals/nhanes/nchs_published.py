@@ -5,9 +5,8 @@ from the paper's (:mod:`osteometals.paper.published`). They are never a
 result: chapter 1 sets our design-based estimates beside them to validate
 the bone pipeline (:mod:`osteometals.nhanes.bone_validation`).
 
-Every value is quoted from a source in :data:`SOURCES`, as read for the
-project's research note (``/work/notes/nchs_bone_references.md``, which
-also lists what could not be found). Definitions common to all rows: WHO
+Every value is quoted from a source in :data:`SOURCES` (what the sources do
+not say is listed below). Definitions common to all rows: WHO
 categories on a young-adult female reference, osteoporosis ``T <= -2.5``,
 low bone mass between -2.5 and -1; US non-institutionalised population.
 

@@ -6,7 +6,8 @@ SAS transport (XPT) file when one is known, and the files that may stand
 in for it in an offline mirror (see :mod:`osteometals.nhanes.files`).
 
 Every sha256 below is copied from the mirror's provenance files,
-``SOURCES.md`` and ``SHA256SUMS`` (in ``/work/shared/data/nhanes``).
+``SOURCES.md`` and ``SHA256SUMS`` (in the mirror, ``../shared/data/nhanes`` beside the
+repository).
 Where ``SOURCES.md`` marks a file "Ref sha256 = MATCH", the mirror's XPT
 equals an independently published checksum of the CDC download
 (``xpt_sha256_note = "published"``). For the other XPT files the mirror
@@ -223,7 +224,7 @@ _PUB = "published"  # SOURCES.md "Ref sha256" = MATCH
 _MIR = "mirror"  # SOURCES.md "Ref sha256" = "-": the mirror copy is the reference
 
 #: Every registered table by name. sha256 values are copied from
-#: /work/shared/data/nhanes/SOURCES.md and SHA256SUMS.
+#: the mirror's SOURCES.md and SHA256SUMS (``../shared/data/nhanes``).
 TABLES: dict[str, Table] = _registry([
     # --- cycle H, 2013-2014 (study) ------------------------------------------------
     make_table("DEMO", "H", xpt_sha256_note=_PUB,

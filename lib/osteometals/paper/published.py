@@ -6,7 +6,7 @@ Source: Peng S, Zhang G, Wang D, He Z (2025). *The impact of heavy metals on
 osteoporosis in postmenopausal women.* Front. Environ. Health 4:1468404,
 doi:10.3389/fenvh.2025.1468404, Tables 1-4, abstract and Results text,
 transcribed from the text extracted from the published PDF
-(``/work/shared/paper/peng2025-heavy-metals-osteoporosis.txt``).
+(``../shared/paper/peng2025-heavy-metals-osteoporosis.txt`` beside the repository).
 
 The transcription is data: one CSV file per table in the folder ``peng2025/``
 beside this module (``cutpoints.csv``, ``table1.csv`` ... ``table4.csv``,
