@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+import pytest
 
 from osteometals.paper import bkmr_report as br
 from osteometals.paper import scorecard as sc
@@ -42,3 +45,36 @@ def test_the_prose_says_when_the_chains_behind_the_verdict_disagree():
     assert "agree" in br.claim_text(card, agree)
     assert "not a resolved posterior" in br.claim_text(card, split) and "0.86" in br.claim_text(
         card, split)
+
+
+def _masses(rough_share: float, rough_bound_share: float) -> pd.DataFrame:
+    return pd.DataFrame({"region": ["rough", "smooth"], "share": [rough_share, 1 - rough_share],
+                         "bound_share": [rough_bound_share, 1.0]})
+
+
+def test_the_prose_says_when_the_region_masses_resolve_the_posterior():
+    card = br.compare_claim(_overall(0.02, -0.14, 0.46))
+    pips = pd.DataFrame({"pip_chain_min": [0.2, 0.1], "pip_chain_max": [0.5, 0.3],
+                         "rhat": [1.08, 1.02]})
+    text = br.claim_text(card, pips, _masses(1.3e-6, 1.3e-5))
+    assert "The region masses resolve it: the rough region holds 1e-06" in text
+    assert "at most 1e-05 by the bound" in text and "the posterior is the smooth region's" in text
+    assert "they agree" in text and "1.08" in text
+    # a region that only the estimate calls negligible is not dropped: back to the chains' text
+    loose = br.resolution_text(pips, _masses(1e-6, 0.2))
+    assert "region masses" not in loose and "agree" in loose
+    # an empty masses file (not computed) reads like no masses
+    assert br.resolution_text(pips, pd.DataFrame(columns=br.MASS_COLUMNS)) == br.resolution_text(
+        pips)
+
+
+def test_the_r_prior_sensitivity_falls_back_on_the_lower_bound():
+    masses = pd.DataFrame({"region": ["rough", "smooth"], "log_mass": [-495.0, -482.0],
+                           "log_lower_bound": [float("nan"), -482.5],
+                           "log_mass[r_b = 10]": [-484.0, -482.0],
+                           "log_mass[r_b = 1000]": [-507.0, float("nan")]})
+    sens = br.r_prior_sensitivity(masses)
+    assert list(sens.index) == [10.0, 100.0, 1000.0]
+    assert sens.loc[10.0, "rough_share"] == pytest.approx(1 / (1 + math.exp(2.0)))
+    # r_b = 1000: no smooth estimate, so the share against the lower bound (an upper limit)
+    assert sens.loc[1000.0, "rough_share"] == pytest.approx(1 / (1 + math.exp(24.5)))

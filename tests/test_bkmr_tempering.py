@@ -97,14 +97,57 @@ def test_the_tempered_sampler_recovers_the_masses_where_plain_chains_stay_put(pr
     assert min(min(i["swap_acceptance"]) for i in pt.info) > 0.3
 
 
-def test_the_guard_rail_fires_for_stuck_plain_chains_and_is_silent_for_tempered_ones(fits):
-    """The chain started rough keeps the exposure (PIP 1); the flat one mostly drops it.
+@pytest.fixture(scope="module")
+def guard_rail_fits(problem):
+    """Plain chains of 300 draws and tempered chains of 4000, from the two regions' starts."""
+    y, Z, _ = problem
+    out = {}
+    for sampler, draws in (("plain", 300), ("tempered", 4000)):
+        out[sampler] = bkmr.fit_bkmr(
+            y, Z, family="gaussian", sampler=sampler, starts=[ROUGH, FLAT], chains=2,
+            temperatures=bkmr.geometric_ladder(4, 100.0) if sampler == "tempered" else None,
+            n_warmup=300, n_draws=draws, seed=SEED, surrogate_knots=None, keep_resid=False,
+            n_jobs=2)
+    return out
 
-    Holds at SEED = 1, not by a margin: over seeds 1-20 the warning fired for
-    the plain chains at 15 and for the tempered ones at 2 (seeds 6 and 7).
+
+def _guard_quantities(fit):
+    d = fit.draws
+    pips = d["delta"][:, :, 0].mean(1)
+    rh = max(dg.rhat(d["delta"][:, :, 0].astype(float)), dg.rhat(d["lambda"]),
+             dg.rhat(d["loglik"]))
+    return float(pips.max() - pips.min()), float(rh)
+
+
+def test_the_guard_rail_is_silent_for_tempered_chains_from_both_regions(guard_rail_fits):
+    """Tempered chains from the two regions agree: no multi-start warning.
+
+    Swept over seeds 1-20 (tests/sweeps/bkmr_guard_rail.py): silent at all
+    20; the largest R-hat of what the guard rail watches was 1.051 (it
+    fires above 1.1) and the largest PIP range across chains 0.17 (fires
+    above 0.5). The bounds below are halfway between those and the
+    thresholds.
     """
-    assert any(n.startswith("WARNING: the chains disagree") for n in fits["plain"].notes)
-    assert not any(n.startswith("WARNING") for n in fits["tempered"].notes)
+    fit = guard_rail_fits["tempered"]
+    pip_range, rh = _guard_quantities(fit)
+    assert pip_range < 0.33 and rh < 1.075
+    assert not any(n.startswith("WARNING") for n in fit.notes)
+
+
+def test_the_guard_rail_fires_for_plain_chains_stuck_where_they_started(guard_rail_fits):
+    """At this seed the plain chains stay apart (PIP range 0.46, R-hat 1.36) and the warning fires.
+
+    Holds at SEED = 1, not by a margin: the plain chains of this problem are
+    not reliably stuck. Over seeds 1-20 (the same sweep) they agreed at
+    some seeds, and then the guard rail is rightly silent; at 200 draws
+    without warm-up the warning fired at all 20 seeds but with a smallest
+    R-hat of 1.111 against the threshold 1.1. The rule itself is tested on
+    constructed chains in test_bkmr_diagnostics.py.
+    """
+    fit = guard_rail_fits["plain"]
+    pip_range, rh = _guard_quantities(fit)
+    assert pip_range > 0.3 and rh > 1.2
+    assert any(n.startswith("WARNING: the chains disagree") for n in fit.notes)
 
 
 def test_temperature_one_is_the_target_and_swaps_use_only_the_priors():

@@ -21,7 +21,8 @@ from osteometals.stats.bkmr import BKMRFit
 __all__ = ["cache_dir", "with_symbols", "fit_tables", "interval_text", "overall_text",
            "answers_table", "claims_rising_effect", "evidence_cases", "compare_fits",
            "compare_text", "write_resolved", "RESOLVED_FILES", "BKMR_CLAIM", "compare_claim",
-           "claim_text", "chains_agree", "resolution_text"]
+           "claim_text", "chains_agree", "resolution_text", "resolve_by_mass",
+           "R_B_SENSITIVITY", "MASS_COLUMNS", "r_prior_sensitivity"]
 
 #: The CSV files of the resolved posterior (see :func:`write_resolved`).
 RESOLVED_FILES = {
@@ -32,6 +33,7 @@ RESOLVED_FILES = {
     "interactions": "bkmr_resolved_interactions.csv",
     "sections": "bkmr_resolved_sections.csv",
     "cd_se": "bkmr_resolved_cd_se.csv",
+    "masses": "bkmr_resolved_masses.csv",
 }
 
 
@@ -205,7 +207,8 @@ def compare_text(table: pd.DataFrame, fit: BKMRFit, other: BKMRFit, knots: int) 
 
 
 def write_resolved(fit: BKMRFit, summaries: dict[str, pd.DataFrame], cd_se: pd.Series,
-                   symbol: dict[str, str], output_dir: str | Path) -> dict[str, Path]:
+                   symbol: dict[str, str], output_dir: str | Path,
+                   masses: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the resolved posterior's results for the scorecard and the discussion.
 
     Files (:data:`RESOLVED_FILES`), columns stable:
@@ -225,7 +228,11 @@ def write_resolved(fit: BKMRFit, summaries: dict[str, pd.DataFrame], cd_se: pd.S
       ``est``, ``sd``, ``lower``, ``upper``, ``excludes_zero``;
     * ``bkmr_resolved_cd_se.csv``: one row, the Cd x Se interaction
       (``est``, ``sd``, ``lower``, ``upper``, ``excludes_zero``,
-      ``effect_low``, ``effect_high``).
+      ``effect_low``, ``effect_high``);
+    * ``bkmr_resolved_masses.csv``: the region masses of
+      :func:`resolve_by_mass` (:data:`MASS_COLUMNS` and the log masses under
+      other ``r`` priors), or only the header when ``masses`` is None (not
+      computed).
 
     All effects are on the probit scale, 95% equal-tailed credible intervals.
 
@@ -252,6 +259,7 @@ def write_resolved(fit: BKMRFit, summaries: dict[str, pd.DataFrame], cd_se: pd.S
         "cd_se": cd_se.to_frame().T[["est", "sd", "lower", "upper", "excludes_zero",
                                      "effect_low", "effect_high"]],
     }
+    frames["masses"] = masses if masses is not None else pd.DataFrame(columns=MASS_COLUMNS)
     paths = {}
     for key, frame in frames.items():
         paths[key] = out / RESOLVED_FILES[key]
@@ -325,12 +333,130 @@ def chains_agree(pips: pd.DataFrame, threshold: float = 0.5) -> bool:
     return bool(((pips["pip_chain_max"] - pips["pip_chain_min"]) <= threshold).all())
 
 
-def resolution_text(pips: pd.DataFrame) -> str:
-    """Whether the book's BKMR fit is a resolved posterior, in one sentence for the prose."""
-    if chains_agree(pips):
+#: Columns of the region masses (:func:`resolve_by_mass`) that every reader may rely on.
+MASS_COLUMNS = ["region", "log_mass", "log_mass_se", "ess", "n_draws", "log_prior_mass",
+                "max_log_likelihood", "log_bound", "log_lower_bound", "chain_draws", "share",
+                "bound_share"]
+
+#: Bounds ``r_b`` of bkmr's ``invunif`` prior on ``r`` for the sensitivity of the region masses.
+R_B_SENSITIVITY = (10.0, 1000.0)
+
+
+def resolve_by_mass(fit: BKMRFit, data, priors, n_draws: int, seed: int,
+                    n_jobs: int = 1) -> tuple[BKMRFit, str | None, pd.DataFrame]:
+    """Region masses of a probit fit (EP likelihood) and the posterior they resolve.
+
+    Parameters
+    ----------
+    fit : BKMRFit
+        The multi-start fit.
+    data : MixtureData
+    priors : BKMRPriors
+        The fit's priors.
+    n_draws : int
+        Importance-sampling draws per region (:func:`masses.region_masses`).
+    seed : int
+    n_jobs : int
+
+    Returns
+    -------
+    tuple
+        ``(resolved, region, masses)``: the fit of :func:`masses.resolve_regions`,
+        the region it keeps (None if both carry mass) and the masses table
+        with ``log_lower_bound`` (the smooth region's mass is at least that
+        of no exposure in, :func:`masses.log_mass_without_exposures`) and
+        ``bound_share`` (the largest share the bound allows a region), and
+        the log masses under the other bounds :data:`R_B_SENSITIVITY` of the
+        ``r`` prior (``log_mass[r_b = 10]``, ...; the lower bound does not
+        depend on the ``r`` prior).
+    """
+    from dataclasses import replace
+
+    from osteometals.stats.bkmr import evidence, masses
+
+    sd = None if priors.beta_prior == "flat" else priors.beta_sd
+    loglik = evidence.ep_log_likelihood(data.Z, data.X, data.y, sd)
+    run = evidence.joblib_evaluate(n_jobs)
+    d = fit.draws
+    M = d["r"].shape[-1]
+    table = masses.region_masses(d["r"].reshape(-1, M), d["delta"].reshape(-1, M),
+                                 d["lambda"].reshape(-1), priors, loglik, n_draws=n_draws,
+                                 seed=seed, evaluate=run,
+                                 alternatives={f"r_b = {rb:g}": replace(priors, r_b=rb)
+                                               for rb in R_B_SENSITIVITY})
+    z0 = masses.log_mass_without_exposures(loglik, priors, M, evaluate=run)
+    table["log_lower_bound"] = np.where(table["region"] == "smooth", z0, np.nan)
+    other = table["log_mass"].to_numpy()[::-1]
+    table["bound_share"] = np.exp(table["log_bound"] - np.logaddexp(table["log_bound"], other))
+    resolved, region = masses.resolve_regions(fit, table)
+    return resolved, region, table
+
+
+def r_prior_sensitivity(masses: pd.DataFrame, r_b: float = 100.0) -> pd.DataFrame:
+    """The region masses under each bound ``r_b`` of the ``r`` prior, side by side.
+
+    Parameters
+    ----------
+    masses : DataFrame
+        :func:`resolve_by_mass`' table.
+    r_b : float
+        The fit's own bound (its column is ``log_mass``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``r_b``: ``rough``, ``smooth`` (log masses; smooth NaN
+        where the proposal cannot cover that prior), ``smooth_lower_bound``
+        and ``rough_share``: the rough region's share against the smooth
+        estimate, or against the lower bound where there is none (then an
+        upper limit of the share).
+    """
+    m = masses.set_index("region")
+    cols = {r_b: "log_mass", **{float(c[len("log_mass[r_b = "):-1]): c
+                                for c in m.columns if c.startswith("log_mass[r_b = ")}}
+    rows = {}
+    for rb in sorted(cols):
+        rough, smooth = m.loc["rough", cols[rb]], m.loc["smooth", cols[rb]]
+        low = m.loc["smooth", "log_lower_bound"]
+        ref = low if np.isnan(smooth) else smooth
+        rows[rb] = {"rough": rough, "smooth": smooth, "smooth_lower_bound": low,
+                    "rough_share": float(np.exp(rough - np.logaddexp(rough, ref)))}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("r_b")
+
+
+def resolution_text(pips: pd.DataFrame, masses: pd.DataFrame | None = None) -> str:
+    """Whether the book's BKMR fit is a resolved posterior, in a sentence or two for the prose.
+
+    Parameters
+    ----------
+    pips : DataFrame
+        The resolved fit's PIPs (:meth:`BKMRFit.pips`, ``bkmr_resolved_pips.csv``).
+    masses : DataFrame, optional
+        The region masses (:func:`resolve_by_mass`, ``bkmr_resolved_masses.csv``).
+    """
+    from osteometals.stats.bkmr.masses import NEGLIGIBLE_SHARE
+
+    worst = (pips["pip_chain_max"] - pips["pip_chain_min"]).max()
+    agree = chains_agree(pips)
+    if masses is not None and not masses.empty:
+        m = masses.set_index("region")
+        small = [r for r in m.index if m.loc[r, "share"] < NEGLIGIBLE_SHARE
+                 and m.loc[r, "bound_share"] < NEGLIGIBLE_SHARE]
+        if small:
+            lost, kept = small[0], next(r for r in m.index if r != small[0])
+            chains = ("they agree: every PIP is within "
+                      f"{worst:.2f} across them (largest R-hat of a PIP "
+                      f"{pips['rhat'].max():.2f})" if agree else
+                      f"they still disagree: a PIP ranges over up to {worst:.2f} between "
+                      "them, so more draws are needed within the region")
+            return (f"The region masses resolve it: the {lost} region holds "
+                    f"{m.loc[lost, 'share']:.0e} of the posterior mass by importance sampling "
+                    f"and at most {m.loc[lost, 'bound_share']:.0e} by the bound, so the "
+                    f"posterior is the {kept} region's, estimated from the draws there of "
+                    f"every chain that spent at least a quarter of its draws in it; {chains}.")
+    if agree:
         return ("Its chains, started in both regions, agree: every PIP is within 0.5 "
                 "across chains.")
-    worst = (pips["pip_chain_max"] - pips["pip_chain_min"]).max()
     return ("Its chains do not agree at this length: a PIP ranges over up to "
             f"{worst:.2f} between chains started in different regions, so the pooled draws "
             "mix the two regions in proportions the chains have not settled. It is the "
@@ -338,14 +464,16 @@ def resolution_text(pips: pd.DataFrame) -> str:
             "(`bkmr_draws`) are the remedy.")
 
 
-def claim_text(card: pd.DataFrame, pips: pd.DataFrame | None = None) -> str:
+def claim_text(card: pd.DataFrame, pips: pd.DataFrame | None = None,
+               masses: pd.DataFrame | None = None) -> str:
     """One sentence: the verdict on the paper's BKMR claim (first row of :func:`compare_claim`).
 
-    With ``pips`` (``bkmr_resolved_pips.csv``), a second sentence says whether
-    the chains behind it agree (:func:`resolution_text`).
+    With ``pips`` (``bkmr_resolved_pips.csv``) and optionally ``masses``
+    (``bkmr_resolved_masses.csv``), a second sentence says how the posterior
+    was resolved and whether the chains behind it agree (:func:`resolution_text`).
     """
     if pips is not None:
-        return f"{claim_text(card)} {resolution_text(pips)}"
+        return f"{claim_text(card)} {resolution_text(pips, masses)}"
     r = card.iloc[0]
     if pd.isna(r["ours"]):
         return "The paper's BKMR claim could not be compared (no resolved posterior)."

@@ -120,6 +120,46 @@ class BKMRFit:
         fit.notes = dg.fit_notes(fit)
         return fit
 
+    def in_region(self, mask: np.ndarray, min_draws: int | None = None,
+                  note: str | None = None) -> BKMRFit:
+        """The fit restricted to the draws in one region of the posterior.
+
+        Each chain keeps its draws where ``mask`` is true; chains with fewer
+        than ``min_draws`` of them are dropped, and the others keep their
+        last ``L`` such draws, ``L`` the fewest any kept chain has (ArviZ's
+        diagnostics need chains of one length).
+
+        Parameters
+        ----------
+        mask : ndarray of bool, shape (chains, draws)
+        min_draws : int, optional
+            Default: a quarter of a chain's kept draws.
+        note : str, optional
+            Added to the recomputed notes (say why the fit was restricted).
+
+        Returns
+        -------
+        BKMRFit
+            ``info[c]["region_draws"]`` holds each kept chain's draws in the
+            region before truncation.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        S = mask.shape[1]
+        min_draws = max(2, S // 4) if min_draws is None else min_draws
+        counts = mask.sum(1)
+        keep = [c for c in range(self.n_chains) if counts[c] >= min_draws]
+        if not keep:
+            raise ValueError(f"no chain has {min_draws} draws in the region "
+                             f"(counts per chain: {counts.tolist()})")
+        length = int(min(counts[c] for c in keep))
+        idx = [np.flatnonzero(mask[c])[-length:] for c in keep]
+        draws = {k: np.stack([v[c][i] for c, i in zip(keep, idx, strict=True)])
+                 for k, v in self.draws.items()}
+        info = [{**self.info[c], "region_draws": int(counts[c])} for c in keep]
+        fit = replace(self, draws=draws, info=info, notes=[])
+        fit.notes = ([note] if note else []) + dg.fit_notes(fit)
+        return fit
+
     def _h(self) -> tuple[np.ndarray, np.ndarray]:
         """Pooled draws of ``h`` at the grid (S_total, q) and at the reference (S_total,)."""
         if "hnew" not in self.draws:
