@@ -227,3 +227,21 @@ def test_chains_in_parallel_equal_chains_in_sequence():
     b = bkmr.fit_mixture(data, n_jobs=2, **kw)
     for key in a.draws:
         np.testing.assert_array_equal(a.draws[key], b.draws[key])
+
+
+@pytest.mark.slow
+def test_chains_run_on_a_dask_cluster_give_the_same_draws():
+    """joblib's dask backend on a loopback LocalCluster: the draws equal those of local chains."""
+    from dask.distributed import Client, LocalCluster, get_task_stream
+    from joblib import parallel_config
+
+    data, _ = bkmr.simulate(n=60, seed=3)
+    kw = dict(n_warmup=20, n_draws=30, chains=2, seed=4, temperatures=(1.0, 3.0))
+    local = bkmr.fit_mixture(data, n_jobs=1, **kw)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client, \
+            parallel_config(backend="dask"), get_task_stream(client) as stream:
+        remote = bkmr.fit_mixture(data, n_jobs=2, **kw)
+    assert len(stream.data) >= 2  # the chains ran as tasks on the cluster
+    for key in local.draws:
+        np.testing.assert_array_equal(local.draws[key], remote.draws[key])

@@ -338,7 +338,9 @@ def run(
     echo(f"  ours, exact (delayed acceptance)  : {res['ours_sim']:8.1f} it/s  "
          f"({exact} iterations)")
     res["wqs_seconds"] = time_wqs() if wqs else None
-    if res["wqs_seconds"] is None:
+    if not wqs:
+        echo("WQS: not run")
+    elif res["wqs_seconds"] is None:
         echo("WQS: osteometals.stats.wqs.bench_wqs unavailable")
     else:
         echo(f"WQS, 100 bootstraps, both directions: {res['wqs_seconds']:.1f} s")

@@ -189,7 +189,10 @@ def fit_bkmr(
         for delayed acceptance (the posterior is unchanged). None or 0
         computes the exact likelihood for every proposal.
     n_jobs : int
-        Chains run in parallel processes when > 1 (joblib).
+        Chains run in parallel processes when > 1 (joblib). On a Dask
+        cluster: open a ``dask.distributed.Client`` and call inside
+        ``joblib.parallel_config(backend="dask")`` (tested on a loopback
+        ``LocalCluster``); the draws are the same.
     exposure_names, covariate_names : sequence of str, optional
     keep_resid : bool
         Keep the latent residuals of every draw (needed by the summaries of
