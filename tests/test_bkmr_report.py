@@ -57,7 +57,7 @@ def test_the_prose_says_when_the_region_masses_resolve_the_posterior():
     pips = pd.DataFrame({"pip_chain_min": [0.2, 0.1], "pip_chain_max": [0.5, 0.3],
                          "rhat": [1.08, 1.02]})
     text = br.claim_text(card, pips, _masses(1.3e-6, 1.3e-5))
-    assert "The region masses resolve it: the rough region holds 1e-06" in text
+    assert "resolved by the region masses: the rough region holds 1e-06" in text
     assert "at most 1e-05 by the bound" in text and "the posterior is the smooth region's" in text
     assert "they agree" in text and "1.08" in text
     # a region that only the estimate calls negligible is not dropped: back to the chains' text
@@ -78,3 +78,12 @@ def test_the_r_prior_sensitivity_falls_back_on_the_lower_bound():
     assert sens.loc[10.0, "rough_share"] == pytest.approx(1 / (1 + math.exp(2.0)))
     # r_b = 1000: no smooth estimate, so the share against the lower bound (an upper limit)
     assert sens.loc[1000.0, "rough_share"] == pytest.approx(1 / (1 + math.exp(24.5)))
+
+
+def test_the_masses_table_shows_tiny_shares_in_scientific_notation():
+    masses = pd.DataFrame({c: [0.0, 0.0] for c in br.MASS_COLUMNS})
+    masses["region"] = ["rough", "smooth"]
+    masses["share"] = [1.3e-6, 1 - 1.3e-6]
+    shown = br.masses_display(masses)
+    assert shown.loc["rough", "share"] == "1.3e-06"
+    assert list(shown.columns)[:2] == ["share", "share (bound)"]

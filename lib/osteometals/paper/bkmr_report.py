@@ -22,7 +22,7 @@ __all__ = ["cache_dir", "with_symbols", "fit_tables", "interval_text", "overall_
            "answers_table", "claims_rising_effect", "evidence_cases", "compare_fits",
            "compare_text", "write_resolved", "RESOLVED_FILES", "BKMR_CLAIM", "compare_claim",
            "claim_text", "chains_agree", "resolution_text", "resolve_by_mass",
-           "R_B_SENSITIVITY", "MASS_COLUMNS", "r_prior_sensitivity"]
+           "R_B_SENSITIVITY", "MASS_COLUMNS", "r_prior_sensitivity", "masses_display"]
 
 #: The CSV files of the resolved posterior (see :func:`write_resolved`).
 RESOLVED_FILES = {
@@ -392,6 +392,32 @@ def resolve_by_mass(fit: BKMRFit, data, priors, n_draws: int, seed: int,
     return resolved, region, table
 
 
+def masses_display(masses: pd.DataFrame) -> pd.DataFrame:
+    """The region masses for reading: shares in scientific notation, columns labelled.
+
+    Parameters
+    ----------
+    masses : DataFrame
+        :func:`resolve_by_mass`' table.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by region.
+    """
+    def sci(x):
+        return f"{x:.1e}"  # shares span many orders of magnitude
+
+    cols = {"share": "share", "bound_share": "share (bound)", "log_mass": "log mass",
+            "log_mass_se": "rel. SE", "ess": "IS ESS", "log_bound": "upper bound",
+            "log_lower_bound": "lower bound", "log_prior_mass": "log prior prob.",
+            "chain_draws": "chain draws"}
+    out = masses.set_index("region")[list(cols)].copy()
+    out["share"] = out["share"].map(sci)
+    out["bound_share"] = out["bound_share"].map(sci)
+    return out.rename(columns=cols)
+
+
 def r_prior_sensitivity(masses: pd.DataFrame, r_b: float = 100.0) -> pd.DataFrame:
     """The region masses under each bound ``r_b`` of the ``r`` prior, side by side.
 
@@ -449,7 +475,7 @@ def resolution_text(pips: pd.DataFrame, masses: pd.DataFrame | None = None) -> s
                       f"{pips['rhat'].max():.2f})" if agree else
                       f"they still disagree: a PIP ranges over up to {worst:.2f} between "
                       "them, so more draws are needed within the region")
-            return (f"The region masses resolve it: the {lost} region holds "
+            return (f"The posterior is resolved by the region masses: the {lost} region holds "
                     f"{m.loc[lost, 'share']:.0e} of the posterior mass by importance sampling "
                     f"and at most {m.loc[lost, 'bound_share']:.0e} by the bound, so the "
                     f"posterior is the {kept} region's, estimated from the draws there of "

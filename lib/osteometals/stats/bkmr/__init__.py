@@ -43,7 +43,11 @@ The package, one job per module:
 :mod:`.diagnostics`
     R-hat, ESS and MCSE from ArviZ; the multi-start guard rail;
 :mod:`.evidence`
-    where the posterior mass is: regions, occupancy, their likelihood and prior.
+    regions, occupancy, their likelihood and prior; the marginal likelihood
+    ``p(y | r, delta, lambda)`` by expectation propagation;
+:mod:`.masses`
+    the posterior mass of each region (importance sampling, with bounds) and
+    the posterior it resolves.
 
 Why our own sampler: R bkmr's binomial sampler can stop at the book's sample
 size ("H must be positive definite": a dependency checks a determinant that
@@ -51,7 +55,7 @@ underflows) and is slow; no maintained Python package fits probit BKMR with
 component-wise selection and tempering.
 """
 
-from . import evidence, summaries
+from . import evidence, masses, summaries
 from .chains import ChainResult, ChainSpec, Start, run_chain
 from .data import (
     DEFAULT_QUANTILES,
@@ -72,7 +76,7 @@ from .tempering import geometric_ladder
 
 __all__ = [
     "BKMRFit", "BKMRPriors", "BKMRTuning", "CACHE_VERSION", "ChainResult", "ChainSpec",
-    "evidence", "summaries",
+    "evidence", "masses", "summaries",
     "DEFAULT_LADDER", "DEFAULT_QUANTILES", "DISPERSED_KINDS", "MixtureData", "PredictionGrid",
     "SAMPLERS", "STARTS", "Start", "bimodal", "bimodal_masses", "chain_starts", "ess_bulk",
     "ess_tail", "fit_bkmr", "fit_mixture", "gaussian_loglik", "geometric_ladder",
