@@ -87,3 +87,23 @@ def test_the_masses_table_shows_tiny_shares_in_scientific_notation():
     shown = br.masses_display(masses)
     assert shown.loc["rough", "share"] == "1.3e-06"
     assert list(shown.columns)[:2] == ["share", "share (bound)"]
+
+
+def test_the_mass_sentence_reports_the_bounds_and_the_draws_used():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    masses = pd.DataFrame({"region": ["rough", "smooth"], "share": [1.3e-6, 1.0],
+                           "ess": [1.0, 6.5], "n_draws": [20, 20],
+                           "log_bound": [-493.1, -478.8], "log_lower_bound": [np.nan, -481.8],
+                           "log_prior_mass": [-18.8, 0.0],
+                           "max_log_likelihood": [-474.3, -478.8]})
+    fit = SimpleNamespace(info=[{"start": "bkmr_default"}, {"start": "small_r"}], n_chains=2,
+                          draws={"lambda": np.zeros((2, 120))})
+    text = br.mass_text(masses, fit, "smooth")
+    assert "holds 1e-06 of the posterior mass" in text and "11.3 log units ahead" in text
+    assert "-18.8" in text and "4.5 above the smooth region's" in text
+    assert "the 2 chains" in text and "(started at bkmr default, small r), 120 draws" in text
+    assert "not weighted" in br.mass_text(masses, fit, None)
+    assert "not computed" in br.mass_text(None, fit, None)

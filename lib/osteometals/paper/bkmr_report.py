@@ -22,7 +22,8 @@ __all__ = ["cache_dir", "with_symbols", "fit_tables", "interval_text", "overall_
            "answers_table", "claims_rising_effect", "evidence_cases", "compare_fits",
            "compare_text", "write_resolved", "RESOLVED_FILES", "BKMR_CLAIM", "compare_claim",
            "claim_text", "chains_agree", "resolution_text", "resolve_by_mass",
-           "R_B_SENSITIVITY", "MASS_COLUMNS", "r_prior_sensitivity", "masses_display"]
+           "R_B_SENSITIVITY", "MASS_COLUMNS", "r_prior_sensitivity", "masses_display",
+           "mass_text"]
 
 #: The CSV files of the resolved posterior (see :func:`write_resolved`).
 RESOLVED_FILES = {
@@ -416,6 +417,39 @@ def masses_display(masses: pd.DataFrame) -> pd.DataFrame:
     out["share"] = out["share"].map(sci)
     out["bound_share"] = out["bound_share"].map(sci)
     return out.rename(columns=cols)
+
+
+def mass_text(masses: pd.DataFrame | None, resolved: BKMRFit, region: str | None) -> str:
+    """What the region masses say, and which draws the chapter uses because of it.
+
+    Parameters
+    ----------
+    masses : DataFrame or None
+        :func:`resolve_by_mass`' table; None when not computed.
+    resolved : BKMRFit
+        The resolved fit (:func:`resolve_by_mass`).
+    region : str or None
+        The region it keeps, None if both carry mass.
+    """
+    if masses is None:
+        return "The region masses were not computed (`bkmr_evidence = False`)."
+    m = masses.set_index("region")
+    gap = m.loc["smooth", "log_lower_bound"] - m.loc["rough", "log_bound"]
+    lik = m.loc["rough", "max_log_likelihood"] - m.loc["smooth", "max_log_likelihood"]
+    out = (f"The rough region holds {m.loc['rough', 'share']:.0e} of the posterior mass by "
+           f"importance sampling (ESS {m.loc['rough', 'ess']:.1f} of "
+           f"{m.loc['rough', 'n_draws']}), and the bounds alone put the smooth region "
+           f"{gap:.1f} log units ahead. The rough region's log prior probability is "
+           f"{m.loc['rough', 'log_prior_mass']:.1f}, and the largest log likelihood found in it "
+           f"is {abs(lik):.1f} {'above' if lik > 0 else 'below'} the smooth region's. ")
+    if region is None:
+        return out + ("Both regions carry mass, so the pooled draws of all chains are shown, "
+                      "and they are not weighted by it.")
+    starts = ", ".join(i["start"].replace("_", " ") for i in resolved.info)
+    return out + (f"So the posterior is the {region} region's: below, every figure and table "
+                  f"uses the draws there of the {resolved.n_chains} chains that spent at least "
+                  f"a quarter of their draws in it (started at {starts}), "
+                  f"{resolved.draws['lambda'].shape[1]} draws each.")
 
 
 def r_prior_sensitivity(masses: pd.DataFrame, r_b: float = 100.0) -> pd.DataFrame:
