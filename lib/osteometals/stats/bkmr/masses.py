@@ -26,9 +26,12 @@ own draws in the region, in ``(delta, log r, log lambda)``: pick a draw,
 keep its ``delta``, and move its log relevances and ``log lambda`` by
 normal steps of a per-coordinate bandwidth (Silverman's rule). The prior
 component bounds every importance weight by ``P(R) p(y | theta) / alpha``, so
-the estimate cannot be dominated by one freak draw even where the chains'
-draws cover the region badly; the draws' component puts the effort where
-the chains found the likelihood. The estimator is unbiased for ``Z_R`` for
+no draw can weigh more than its likelihood times the region's prior
+probability allows, however badly the chains' draws cover the region; the
+draws' component puts the effort where the chains found the likelihood.
+Where the likelihood is narrow the estimate can still rest on a few draws:
+the effective sample size says so, and :func:`resolve_regions` also asks
+the bound. The estimator is unbiased for ``Z_R`` for
 any proposal that covers ``R`` (the prior does); its standard error and the
 importance-sampling effective sample size (Kish) are reported beside it.
 
