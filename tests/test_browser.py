@@ -111,7 +111,7 @@ def site(tmp_path_factory):
         '<div style="width: 900px">cut</div></div></main>',
         "scrolls.html": '<main style="width: 400px"><div style="overflow-x: auto">'
         f'<div style="width: 900px">{captioned}</div></div></main>',
-        "path.html": "<main><p>see /home/someone/osteometals/book/x.csv and "
+        "path.html": f"<main><p>see {folder / 'book' / 'x.csv'} and "
         "https://example.org/home/page</p></main>",
         "raw_tex.html": '<main><p><span class="math">\\(a^2\\)</span></p>'
         "<pre>re.compile(r'\\(')</pre></main>",
@@ -222,8 +222,10 @@ def test_a_wide_table_scrolling_in_its_own_box_is_fine(browser, site):
 
 
 def test_an_absolute_path_in_the_html_is_reported_but_not_a_url(browser, site):
+    """The page names a file under the pytest temporary folder, as a leaked build path would."""
     report = check_page(browser, site + "path.html")
-    assert report.html_paths == ["/home/someone/osteometals/book/x.csv"]
+    assert len(report.html_paths) == 1
+    assert report.html_paths[0].startswith("/") and report.html_paths[0].endswith("/book/x.csv")
 
 
 def test_formulas_left_as_tex_are_reported_but_not_code(browser, site):

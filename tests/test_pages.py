@@ -120,8 +120,8 @@ def test_prepare_adds_the_hidden_style_cell_first():
 
 def test_finish_keeps_only_the_file_names_of_papermills_paths(tmp_path):
     nb = executed({"output_dir": "r"})
-    nb.metadata["papermill"] = {"input_path": "/home/someone/book/x.input.ipynb",
-                                "output_path": "/home/someone/book/x.ipynb", "duration": 1.0}
+    nb.metadata["papermill"] = {"input_path": str(tmp_path / "book" / "x.input.ipynb"),
+                                "output_path": str(tmp_path / "book" / "x.ipynb"), "duration": 1.0}
     nb = pages.finish(nb, chapter(tmp_path), {"output_dir": "r"})
     assert nb.metadata["papermill"] == {"input_path": "x.input.ipynb",
                                         "output_path": "x.ipynb", "duration": 1.0}

@@ -365,8 +365,7 @@ def resolve_by_mass(fit: BKMRFit, data, priors, n_draws: int, seed: int,
         ``(resolved, region, masses)``: the fit of :func:`masses.resolve_regions`,
         the region it keeps (None if both carry mass) and the masses table
         with ``log_lower_bound`` (the smooth region's mass is at least that
-        of no exposure in, :func:`masses.log_mass_without_exposures`) and
-        ``bound_share`` (the largest share the bound allows a region), and
+        of no exposure in, :func:`masses.log_mass_without_exposures`), and
         the log masses under the other bounds :data:`R_B_SENSITIVITY` of the
         ``r`` prior (``log_mass[r_b = 10]``, ...; the lower bound does not
         depend on the ``r`` prior).
@@ -387,8 +386,6 @@ def resolve_by_mass(fit: BKMRFit, data, priors, n_draws: int, seed: int,
                                                for rb in R_B_SENSITIVITY})
     z0 = masses.log_mass_without_exposures(loglik, priors, M, evaluate=run)
     table["log_lower_bound"] = np.where(table["region"] == "smooth", z0, np.nan)
-    other = table["log_mass"].to_numpy()[::-1]
-    table["bound_share"] = np.exp(table["log_bound"] - np.logaddexp(table["log_bound"], other))
     resolved, region = masses.resolve_regions(fit, table)
     return resolved, region, table
 

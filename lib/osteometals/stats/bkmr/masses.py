@@ -245,8 +245,10 @@ def region_masses(r: np.ndarray, delta: np.ndarray, lam: np.ndarray, priors: BKM
         ``max_log_likelihood`` (largest ``log p(y | theta)`` among the
         proposal draws in the region), ``log_bound`` (``log P(R)`` plus that
         largest likelihood: ``Z_R`` cannot exceed it unless some ``theta`` in
-        the region has a larger likelihood than any tried) and
-        ``chain_draws`` (draws of the chains in the region); with
+        the region has a larger likelihood than any tried), ``bound_share``
+        (the largest share that bound allows the region against the other
+        region's estimate) and ``chain_draws`` (draws of the chains in the
+        region); with
         ``alternatives``, a column ``log_mass[<name>]`` for each.
     """
     if not 0 < defensive_share <= 1:
@@ -288,6 +290,8 @@ def region_masses(r: np.ndarray, delta: np.ndarray, lam: np.ndarray, priors: BKM
     out = pd.DataFrame(rows)
     out["log_bound"] = out["log_prior_mass"] + out["max_log_likelihood"]
     out["share"] = np.exp(out["log_mass"] - logsumexp(out["log_mass"]))
+    other = out["log_mass"].to_numpy()[::-1]  # the other region's estimate
+    out["bound_share"] = np.exp(out["log_bound"] - np.logaddexp(out["log_bound"], other))
     return out
 
 
@@ -308,7 +312,7 @@ def resolve_regions(fit, masses: pd.DataFrame, rough_r: float = ROUGH_R,
     ----------
     fit : BKMRFit
     masses : DataFrame
-        :func:`region_masses`' table.
+        :func:`region_masses`' table (``share`` and ``bound_share`` are used).
     rough_r : float
     negligible : float
 
@@ -322,9 +326,7 @@ def resolve_regions(fit, masses: pd.DataFrame, rough_r: float = ROUGH_R,
     m = masses.set_index("region")
     rough = classify(fit.draws["r"], fit.draws["delta"], rough_r)
     for small, big in (("rough", "smooth"), ("smooth", "rough")):
-        bound_share = float(np.exp(m.loc[small, "log_bound"]
-                                   - np.logaddexp(m.loc[small, "log_bound"],
-                                                  m.loc[big, "log_mass"])))
+        bound_share = m.loc[small, "bound_share"]
         if m.loc[small, "share"] < negligible and bound_share < negligible:
             note = (f"resolved by region masses: the {small} region holds "
                     f"{m.loc[small, 'share']:.1e} of the posterior mass (bound "
